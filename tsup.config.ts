@@ -1,0 +1,33 @@
+import { defineConfig } from 'tsup';
+
+// tsup (esbuild + rollup-plugin-dts) because the package must be loadable by both `require()`
+// (ESLint's .eslintrc loader) and `import`, with a declaration file per format so that
+// @arethetypeswrong/cli finds no masquerading types. `tsc` alone would need two builds and
+// hand-written package.json stubs per output folder.
+export default defineConfig([
+  {
+    entry: {
+      index: 'lib/index.ts',
+      'runtime/index': 'lib/runtime/index.ts',
+      'runtime/race': 'lib/runtime/race.ts',
+    },
+    format: ['esm', 'cjs'],
+    // tsup's declaration build sets `baseUrl`, which TypeScript 6 deprecates (removed in 7).
+    dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    clean: true,
+    cjsInterop: true,
+    splitting: true,
+    shims: false,
+  },
+  {
+    entry: { 'cli/bin': 'lib/cli/bin.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);
