@@ -1,0 +1,52 @@
+/**
+ * The errors the runtime throws. Go's runtime reports misuse of a map with `fatal error: …`
+ * texts that Go programmers know by heart; ConcurrentMapError carries exactly those texts so a
+ * report from JavaScript reads like the crash it stands for.
+ */
+
+/** Go's texts for the concurrent-access fatal errors of runtime/map.go, by error code. */
+export const concurrentMapMessages = {
+  ERR_CONCURRENT_MAP_WRITES: 'concurrent map writes',
+  ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE: 'concurrent map read and map write',
+  ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE: 'concurrent map iteration and map write',
+} as const;
+
+export type ConcurrentMapErrorCode = keyof typeof concurrentMapMessages;
+
+// A brand shared by every copy of this module (the package ships ESM and CJS builds), so that
+// `instanceof ConcurrentMapError` holds whichever copy threw.
+const brand = Symbol.for('eslint-plugin-maprace.ConcurrentMapError');
+
+/** Details that locate the misuse; they never change Go's message text. */
+export interface ConcurrentMapErrorDetails {
+  /** The name the map was given (e.g. in race mode), when it has one. */
+  mapName?: string;
+  /** The key being accessed when the conflict was observed. */
+  key?: unknown;
+}
+
+/**
+ * Thrown when a map observes what Go's `hashWriting` checks observe: an access that begins while
+ * a write to the same map is in progress. `message` is Go's text exactly; `code` tells which.
+ */
+export class ConcurrentMapError extends Error {
+  override readonly name = 'ConcurrentMapError';
+  readonly code: ConcurrentMapErrorCode;
+  readonly mapName: string | undefined;
+  readonly key: unknown;
+
+  constructor(code: ConcurrentMapErrorCode, details: ConcurrentMapErrorDetails = {}) {
+    if (!Object.hasOwn(concurrentMapMessages, code)) {
+      throw new TypeError(`ConcurrentMapError: unknown code ${String(code)}`);
+    }
+    super(concurrentMapMessages[code]);
+    this.code = code;
+    this.mapName = details.mapName;
+    this.key = details.key;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && brand in value;
+  }
+}
