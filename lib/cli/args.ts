@@ -1,0 +1,73 @@
+import { parseArgs } from 'node:util';
+
+export const formats = ['stylish', 'json', 'sarif'] as const;
+export type Format = (typeof formats)[number];
+
+export interface CliOptions {
+  paths: string[];
+  fix: boolean;
+  format: Format;
+  quiet: boolean;
+  typeCheck: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+/** A mistake in how the command was called: reported in one line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const usage = `Usage: maprace [options] [paths...]
+
+Reports Maps, Sets and records shared by concurrent async code (Promise.all, timers,
+worker messages) and updated across an await without a guard.
+
+Paths default to the current directory; .gitignore and node_modules are skipped.
+Type information is used when a tsconfig.json is found above the paths.
+
+Options:
+  --fix                 apply the rules' fixes to the files
+  --format <name>       stylish (default), json or sarif
+  --quiet               report errors only, not warnings
+  --no-type-check       never use type information
+  -h, --help            show this help
+  -v, --version         show the versions of maprace and of the ESLint it runs
+`;
+
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        fix: { type: 'boolean', default: false },
+        format: { type: 'string', short: 'f', default: 'stylish' },
+        quiet: { type: 'boolean', default: false },
+        'no-type-check': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (error) {
+    // parseArgs explains itself ("Unknown option '--x'…"); keep its first sentence only.
+    const message = (error as Error).message.split('. ')[0] ?? String(error);
+    throw new UsageError(message.replace(/\.$/, ''));
+  }
+  const { values, positionals } = parsed;
+  const format = values.format;
+  if (!(formats as readonly string[]).includes(format)) {
+    throw new UsageError(`unknown format '${format}': use ${formats.join(', ')}`);
+  }
+  return {
+    paths: positionals.length > 0 ? positionals : ['.'],
+    fix: values.fix,
+    format: format as Format,
+    quiet: values.quiet,
+    typeCheck: !values['no-type-check'],
+    help: values.help,
+    version: values.version,
+  };
+}

@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as eslintApi from 'eslint';
+import type { ESLint as ESLintInstance } from 'eslint';
+import plugin from '../index.js';
+import { parseCliArgs, usage, UsageError, type CliOptions } from './args.js';
+import { createLintSetup } from './config.js';
+import { Progress } from './progress.js';
+
+const require = createRequire(import.meta.url);
+
+/** Where the command reads and writes; the real process by default, a fake one in tests. */
+export interface CliIo {
+  cwd: string;
+  stdout: { write(text: string): unknown };
+  stderr: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean };
+}
+
+// ESLint 8.57 and 9 choose between the flat and the .eslintrc class by this option; ESLint 10 has
+// only the flat one and takes no option (its typings say so, hence the wider signature here).
+const loadFlatESLint = (cwd: string) =>
+  (eslintApi.loadESLint as (options: { useFlatConfig: true; cwd: string }) => Promise<typeof eslintApi.ESLint>)(
+    { useFlatConfig: true, cwd },
+  );
+
+const isGlob = (target: string): boolean => /[*?[\]{}]/u.test(target);
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+
+async function format(
+  eslint: ESLintInstance,
+  options: CliOptions,
+  results: ESLintInstance.LintResult[],
+  cwd: string,
+): Promise<string> {
+  const rulesMeta = eslint.getRulesMetaForResults(results);
+  if (options.format === 'sarif') {
+    const sarif = require('@microsoft/eslint-formatter-sarif') as (
+      results: ESLintInstance.LintResult[],
+      data: { cwd: string; rulesMeta: typeof rulesMeta },
+    ) => string;
+    return `${sarif(results, { cwd, rulesMeta })}\n`;
+  }
+  const formatter = await eslint.loadFormatter(options.format);
+  const text = await formatter.format(results, { cwd, rulesMeta } as never);
+  return options.format === 'json' ? `${text}\n` : text;
+}
+
+/** Runs `maprace` with the given arguments; resolves to the process exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCliArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`maprace: ${error.message} (see maprace --help)\n`);
+    return 2;
+  }
+  if (options.help) {
+    io.stdout.write(usage);
+    return 0;
+  }
+  const ESLint = await loadFlatESLint(io.cwd);
+  if (options.version) {
+    io.stdout.write(`maprace ${plugin.meta.version} (ESLint ${ESLint.version})\n`);
+    return 0;
+  }
+  const missing = options.paths.find(
+    (target) => !isGlob(target) && !existsSync(path.resolve(io.cwd, target)),
+  );
+  if (missing !== undefined) {
+    io.stderr.write(`maprace: no such file or directory: ${missing}\n`);
+    return 2;
+  }
+
+  const setup = createLintSetup({
+    cwd: io.cwd,
+    paths: options.paths,
+    typeCheck: options.typeCheck,
+    plugin,
+  });
+  for (const notice of setup.notices) io.stderr.write(`maprace: ${notice}\n`);
+
+  const progress = io.stderr.isTTY === true ? new Progress(io.stderr as NodeJS.WriteStream) : undefined;
+  const configs = [...setup.configs];
+  if (progress !== undefined) {
+    configs.push({
+      files: ['**/*'],
+      plugins: { 'maprace-cli': progress.plugin() },
+      rules: { 'maprace-cli/count': 'warn' },
+    });
+  }
+  const eslint = new ESLint({
+    cwd: io.cwd,
+    overrideConfigFile: true,
+    overrideConfig: configs as never,
+    fix: options.fix,
+  });
+
+  progress?.start();
+  let results: ESLintInstance.LintResult[];
+  try {
+    results = await eslint.lintFiles(options.paths);
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0] ?? String(error);
+    io.stderr.write(`maprace: ${message}\n`);
+    return 2;
+  } finally {
+    progress?.stop();
+  }
+  if (options.fix) await ESLint.outputFixes(results);
+  const shown = options.quiet ? ESLint.getErrorResults(results) : results;
+
+  const output = await format(eslint, options, shown, io.cwd);
+  io.stdout.write(output);
+
+  const errors = shown.reduce((sum, result) => sum + result.errorCount, 0);
+  const warnings = options.quiet ? 0 : shown.reduce((sum, result) => sum + result.warningCount, 0);
+  const problems = errors + warnings;
+  const withProblems = shown.filter((r) => r.errorCount + (options.quiet ? 0 : r.warningCount) > 0);
+  const typed = setup.typedProjects.length > 0
+    ? `type-aware with ${setup.typedProjects.map((p) => path.relative(io.cwd, p.tsconfigPath) || 'tsconfig.json').join(', ')}`
+    : 'syntactic';
+  const summary = problems === 0
+    ? `maprace: no problems in ${plural(results.length, 'file')} (${typed})\n`
+    : `maprace: ${plural(problems, 'problem')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}) in ${withProblems.length} of ${plural(results.length, 'file')} (${typed})\n`;
+  (options.format === 'stylish' ? io.stdout : io.stderr).write(summary);
+  return problems > 0 ? 1 : 0;
+}
