@@ -1,0 +1,130 @@
+// The `maprace` command as a user runs it: the built bin in a child process.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeProject, repoRoot, run } from '../helpers/run.js';
+
+const bin = path.join(repoRoot, 'dist/cli/bin.js');
+const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+const maprace = (cwd: string, ...args: string[]) => run(process.execPath, [bin, ...args], { cwd });
+
+const cleanModule = `export async function total(ids: string[]): Promise<number> {
+  const sizes = await Promise.all(ids.map(async (id) => id.length));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+`;
+const brokenModule = 'export const answer = ;\n';
+
+describe('usage', () => {
+  it('prints help and exits 0', () => {
+    const result = maprace(repoRoot, '--help');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: maprace \[options\] \[paths\.\.\.\]/);
+    expect(result.stdout).toContain('--no-type-check');
+  });
+
+  it('prints its version and the ESLint it runs', () => {
+    const result = maprace(repoRoot, '--version');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^maprace ${version.replaceAll('.', '\\.')} \\(ESLint 10\\.\\d+\\.\\d+\\)\\n$`));
+  });
+
+  it.each([
+    [['--bogus'], "maprace: Unknown option '--bogus' (see maprace --help)\n"],
+    [['--format', 'xml'], "maprace: unknown format 'xml': use stylish, json, sarif (see maprace --help)\n"],
+    [['no/such/dir'], 'maprace: no such file or directory: no/such/dir\n'],
+  ])('rejects %j in one line with exit code 2', (args, message) => {
+    const result = maprace(makeProject({ 'a.ts': cleanModule }), ...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('reports a pattern that matches nothing as a usage error, not a stack trace', () => {
+    const result = maprace(makeProject({ 'a.ts': cleanModule }), 'src/**/*.ts');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe("maprace: No files matching 'src/**/*.ts' were found.\n");
+  });
+});
+
+describe('linting', () => {
+  it('lints the current directory by default and exits 0 when clean', () => {
+    const cwd = makeProject({ 'src/a.ts': cleanModule, 'src/b.js': 'export const b = 1;\n' });
+    const result = maprace(cwd);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('maprace: no problems in 2 files (syntactic)\n');
+  });
+
+  it('exits 1 and prints stylish output and a summary when problems are found', () => {
+    const cwd = makeProject({ 'a.ts': cleanModule, 'broken.ts': brokenModule });
+    const result = maprace(cwd, '.');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`${path.join(cwd, 'broken.ts')}\n  1:22  error  Parsing error: Expression expected`);
+    expect(result.stdout).toMatch(/maprace: 1 problem \(1 error, 0 warnings\) in 1 of 2 files \(syntactic\)\n$/);
+  });
+
+  it('skips what .gitignore and node_modules hide', () => {
+    const cwd = makeProject({
+      '.gitignore': '# build output\ngenerated/\n*.gen.ts\n',
+      'a.ts': cleanModule,
+      'generated/broken.ts': brokenModule,
+      'src/broken.gen.ts': brokenModule,
+      'node_modules/dep/index.js': brokenModule,
+    });
+    const result = maprace(cwd);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('maprace: no problems in 1 file (syntactic)\n');
+  });
+
+  it('uses type information when a tsconfig.json is found above the paths', () => {
+    const cwd = makeProject({
+      'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext' }, include: ['src'] }),
+      'src/a.ts': cleanModule,
+      'scripts/tool.js': 'export const tool = 1;\n',
+    });
+    const typed = maprace(path.join(cwd, 'src'), '.');
+    expect(typed.status).toBe(0);
+    expect(typed.stdout).toBe('maprace: no problems in 1 file (type-aware with ../tsconfig.json)\n');
+
+    // A file outside the project's program is linted syntactically instead of failing the run.
+    const mixed = maprace(cwd, '.');
+    expect(mixed.status).toBe(0);
+    expect(mixed.stdout).toBe('maprace: no problems in 2 files (type-aware with tsconfig.json)\n');
+
+    const syntactic = maprace(cwd, '--no-type-check', 'src');
+    expect(syntactic.stdout).toBe('maprace: no problems in 1 file (syntactic)\n');
+  });
+});
+
+describe('formats', () => {
+  const cwd = makeProject({ 'a.ts': cleanModule, 'broken.ts': brokenModule });
+
+  it('json: ESLint results on stdout, the summary on stderr', () => {
+    const result = maprace(cwd, '--format', 'json');
+    expect(result.status).toBe(1);
+    const results = JSON.parse(result.stdout) as { filePath: string; errorCount: number }[];
+    expect(results.map((r) => [path.basename(r.filePath), r.errorCount])).toEqual([['a.ts', 0], ['broken.ts', 1]]);
+    expect(result.stderr).toBe('maprace: 1 problem (1 error, 0 warnings) in 1 of 2 files (syntactic)\n');
+  });
+
+  it('sarif: a SARIF 2.1.0 log naming the file that could not be parsed', () => {
+    const result = maprace(cwd, '--format', 'sarif');
+    expect(result.status).toBe(1);
+    interface Notification { level: string; message: { text: string } }
+    const log = JSON.parse(result.stdout) as {
+      version: string;
+      runs: {
+        tool: { driver: { name: string } };
+        results: unknown[];
+        invocations: { toolConfigurationNotifications: Notification[]; executionSuccessful: boolean }[];
+      }[];
+    };
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0]?.tool.driver.name).toBe('ESLint');
+    // The SARIF formatter files a parse error as a notification of the run, not a rule result.
+    expect(log.runs[0]?.results).toEqual([]);
+    expect(log.runs[0]?.invocations[0]?.toolConfigurationNotifications).toEqual([
+      expect.objectContaining({ level: 'error', message: { text: 'Parsing error: Expression expected.' } }),
+    ]);
+  });
+});
