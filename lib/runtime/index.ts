@@ -8,4 +8,22 @@ export {
   type ConcurrentMapErrorCode,
   type ConcurrentMapErrorDetails,
 } from './errors.js';
+export {
+  GoMap,
+  NilMapError,
+  bucketsForHint,
+  type GoMapCell,
+  type GoMapChain,
+  type GoMapDebugState,
+  type GoMapHeader,
+  type GoMapOptions,
+  type GoMapStats,
+} from './go-map.js';
+export {
+  renderGoMapStates,
+  renderGoMapStateSvg,
+  type GoMapFrame,
+  type GoMapVizOptions,
+} from './viz.js';
+export { replayGoTrace, type GoTrace, type GoTraceMismatch, type GoTraceOp } from './go-trace.js';
 export { isRaceModeRequested } from './race-flag.js';

@@ -1,0 +1,104 @@
+// Go's concurrent-access checks: GoMap raises Go's errors when an access begins while a write to
+// the same map is in progress (here, re-entered from a hasher), and stays consistent afterwards.
+import { describe, expect, it } from 'vitest';
+import { ConcurrentMapError } from '../../lib/runtime/errors.js';
+import { GoMap, NilMapError } from '../../lib/runtime/go-map.js';
+
+const identityHash = (key: number) => BigInt(key) * 0x9e3779b97f4a7c15n;
+
+/** A map in the middle of a grow whose hasher, once armed, runs `reenter` while evacuating. */
+function growingMapWithHook(reenter: (map: GoMap<number, number>) => void) {
+  let armed = false;
+  const map: GoMap<number, number> = new GoMap<number, number>({
+    name: 'sessions',
+    hasher: (key) => {
+      if (armed && key < 27) { // an old entry being evacuated, not the key being set
+        armed = false;
+        reenter(map);
+      }
+      return identityHash(key);
+    },
+  });
+  // 26 entries fill B=2; the 27th starts a grow to B=3 that evacuates 2 of the 4 old buckets.
+  for (let k = 0; k < 27; k++) map.set(k, k);
+  expect(map.debug().growing).toBe(true);
+  return { map, arm: () => (armed = true) };
+}
+
+describe('concurrent access while a write is in progress', () => {
+  it.each([
+    ['a read', (m: GoMap<number, number>) => m.get(1), 'concurrent map read and map write', 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE'],
+    ['a write', (m: GoMap<number, number>) => m.set(99, 99), 'concurrent map writes', 'ERR_CONCURRENT_MAP_WRITES'],
+    ['a delete', (m: GoMap<number, number>) => m.delete(2), 'concurrent map writes', 'ERR_CONCURRENT_MAP_WRITES'],
+    ['an iteration step', (m: GoMap<number, number>) => [...m.keys()], 'concurrent map iteration and map write', 'ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE'],
+  ])('%s from inside a write throws Go\'s error', (_, reenter, message, code) => {
+    const { map, arm } = growingMapWithHook(reenter);
+    arm();
+    let thrown: unknown;
+    try {
+      map.set(100, 100); // its growWork evacuates old buckets, hashing their keys
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConcurrentMapError);
+    expect(thrown).toMatchObject({ message, code, mapName: 'sessions' });
+  });
+
+  it('leaves the map consistent and usable after the error', () => {
+    const { map, arm } = growingMapWithHook((m) => m.get(1));
+    arm();
+    expect(() => map.set(100, 100)).toThrow('concurrent map read and map write');
+    expect(map.debug().flags & 4).toBe(0); // hashWriting is clear again
+    expect(new Map(map)).toEqual(new Map(Array.from({ length: 27 }, (_, k) => [k, k])));
+    map.set(100, 100);
+    expect(map.get(100)).toBe(100);
+    expect(map.size).toBe(28);
+  });
+});
+
+describe('the hook race mode drives: a write held across an await', () => {
+  it('makes every access during the hold fail as Go does, and releases once', async () => {
+    const map = new GoMap<string, number>([['a', 1]], { name: 'hits' });
+    const release = map.holdWriting('a');
+    await Promise.resolve(); // another task runs while the write is held
+    expect(() => map.get('a')).toThrow(new ConcurrentMapError('ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE', { mapName: 'hits', key: 'a' }));
+    expect(() => map.set('a', 2)).toThrow('concurrent map writes');
+    expect(() => [...map]).toThrow('concurrent map iteration and map write');
+    expect(() => map.holdWriting('a')).toThrow('concurrent map writes');
+    release();
+    release();
+    map.set('a', 2);
+    expect(map.get('a')).toBe(2);
+  });
+});
+
+describe('the nil map', () => {
+  it('reads as empty and refuses writes with Go\'s text', () => {
+    const nil = GoMap.nil<string, number>();
+    expect(nil.get('a')).toBeUndefined();
+    expect(nil.has('a')).toBe(false);
+    expect(nil.size).toBe(0);
+    expect([...nil]).toEqual([]);
+    expect(nil.delete('a')).toBe(false);
+    nil.clear();
+    expect(() => nil.set('a', 1)).toThrow(new NilMapError());
+    expect(() => nil.set('a', 1)).toThrow('assignment to entry in nil map');
+  });
+});
+
+describe('options', () => {
+  it.each([
+    [{ bogus: 1 }, "GoMap: unknown option 'bogus'"],
+    [{ hint: '10' }, "GoMap: option 'hint' must be a number, got string"],
+    [{ hasher: 42 }, "GoMap: option 'hasher' must be a function, got number"],
+    [{ random: 'x' }, "GoMap: option 'random' must be a function, got string"],
+    [{ name: 7 }, "GoMap: option 'name' must be a string, got number"],
+    [{ race: true }, "GoMap: option 'race' is not available yet; see docs/runtime.md"],
+  ])('%j is a TypeError naming the option', (options, message) => {
+    expect(() => new GoMap(options as never)).toThrow(new TypeError(message));
+  });
+
+  it('rejects entries that are not [key, value] objects', () => {
+    expect(() => new GoMap([1 as never])).toThrow(new TypeError('GoMap: iterator value 1 is not an entry object'));
+  });
+});
