@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GoMap } from '../../lib/runtime/go-map.js';
 import { hashHigh, hashKey, randomSeed } from '../../lib/runtime/hash.js';
 
 // Fixed seeds keep the statistical tests deterministic; the flooding tests use random ones, as a
@@ -363,6 +364,19 @@ describe('hashKey', () => {
       const hi = randomSeed();
       expect(maxBucketLoad(keys, lo, hi)).toBeLessThan(maxLoad);
       expect(new Set(keys.map((key) => topByteOf(key, lo, hi))).size).toBeGreaterThan(200);
+    });
+
+    it('keeps GoMap\'s chains short for those keys, where an unseeded FNV-1a table piles them up', () => {
+      const keys = collidingKeys(2000, candidate, fnv1a);
+      const entries = keys.map((key, i): [string, number] => [key, i]);
+      const seeded = new GoMap(entries);
+      const unseeded = new GoMap(entries, { hasher: (key) => BigInt(fnv1a(key)) });
+      for (const map of [seeded, unseeded]) expect(new Map(map)).toEqual(new Map(entries));
+      // A lookup walks one chain: with the seeded hash no chain is longer than 3 buckets (24
+      // probes), so time per operation stays flat; FNV-1a puts every key into one chain.
+      const longest = (map: GoMap<string, number>) => map.stats().chainLengths.length - 1;
+      expect(longest(seeded)).toBeLessThanOrEqual(3);
+      expect(longest(unseeded)).toBeGreaterThan(200);
     });
 
     it('defeats a structural multicollision: 2048 strings that collide under MurmurHash3 for every seed', () => {
