@@ -50,3 +50,32 @@ export class ConcurrentMapError extends Error {
     return typeof value === 'object' && value !== null && brand in value;
   }
 }
+
+/** Codes of SafeMapError: how a guarded section was misused or why a wait for a lock ended. */
+export type SafeMapErrorCode =
+  | 'ERR_LOCK_REENTRY'
+  | 'ERR_KEY_NOT_LOCKED'
+  | 'ERR_LOCK_RELEASED'
+  | 'ERR_LOCK_TIMEOUT'
+  | 'ERR_LOCK_ABORTED';
+
+const safeMapBrand = Symbol.for('eslint-plugin-maprace.SafeMapError');
+
+/**
+ * Thrown by SafeMap and ShardedMap when a section is misused (a lock taken again from inside a
+ * section, a view used outside its keys or after its section) or a wait for a lock ends.
+ */
+export class SafeMapError extends Error {
+  override readonly name = 'SafeMapError';
+  readonly code: SafeMapErrorCode;
+
+  constructor(code: SafeMapErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    Object.defineProperty(this, safeMapBrand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && safeMapBrand in value;
+  }
+}

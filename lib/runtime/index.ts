@@ -5,9 +5,21 @@
 export {
   ConcurrentMapError,
   concurrentMapMessages,
+  SafeMapError,
   type ConcurrentMapErrorCode,
   type ConcurrentMapErrorDetails,
+  type SafeMapErrorCode,
 } from './errors.js';
+export {
+  SafeMap,
+  type LockHandle,
+  type LockOptions,
+  type LockScope,
+  type SafeMapOptions,
+  type SafeMapReadView,
+  type SafeMapView,
+} from './safe-map.js';
+export { ShardedMap, type ShardedMapOptions, type ShardStats } from './sharded-map.js';
 export {
   GoMap,
   NilMapError,

@@ -1,0 +1,71 @@
+/**
+ * ShardedMap: SafeMap's guarantees over N independent shards, each with its own store and locks
+ * (lock striping, as orcaman/concurrent-map does for Go with 32 shards, each under an RWMutex).
+ * A key's shard is chosen by a seeded hash, so keys spread evenly whatever their shape.
+ */
+import { hashKey, randomSeed } from './hash.js';
+import { GuardedMap, isOptionsObject, type SafeMapOptions } from './safe-map.js';
+
+/** Options of `new ShardedMap(...)`. */
+export interface ShardedMapOptions extends SafeMapOptions {
+  /** Number of shards: a power of two, default 32. */
+  shards?: number;
+}
+
+/** One shard's numbers, for tuning the shard count. */
+export interface ShardStats {
+  shard: number;
+  size: number;
+  /** Keys a section holds right now. */
+  lockedKeys: number;
+  /** Lock requests waiting in this shard. */
+  waiting: number;
+}
+
+const defaultShards = 32;
+
+/**
+ * A SafeMap split into shards. Per-key operations touch one shard. Whole-map operations are
+ * defined per shard: `size` sums the shards, iteration walks one shard at a time (entries of a
+ * shard written after the walk left it are not seen, as with orcaman's IterCb), `clear()` clears
+ * every shard, and `withLock(null)` locks every shard, in shard order.
+ */
+export class ShardedMap<K, V> extends GuardedMap<K, V> {
+  private readonly mask: number;
+  private readonly seedLo = randomSeed();
+  private readonly seedHi = randomSeed();
+
+  constructor(options?: ShardedMapOptions);
+  constructor(entries?: Iterable<readonly [K, V]> | null, options?: ShardedMapOptions);
+  constructor(entriesOrOptions?: Iterable<readonly [K, V]> | ShardedMapOptions | null, maybeOptions?: ShardedMapOptions) {
+    const asOptions = isOptionsObject(entriesOrOptions);
+    const options = ((asOptions ? entriesOrOptions : maybeOptions) ?? {}) as ShardedMapOptions;
+    const shards = options.shards ?? defaultShards;
+    if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > 2 ** 16 || (shards & (shards - 1)) !== 0) {
+      throw new RangeError(`ShardedMap: option 'shards' must be a power of two from 1 to 65536, got ${String(shards)}`);
+    }
+    super('ShardedMap', shards, options);
+    this.mask = shards - 1;
+    if (!asOptions && entriesOrOptions != null) {
+      for (const [key, value] of entriesOrOptions as Iterable<readonly [K, V]>) this.set(key, value);
+    }
+  }
+
+  protected shardIndex(key: K): number {
+    return hashKey(key, this.seedLo, this.seedHi) & this.mask;
+  }
+
+  /** The shard key lives in (stable for the map's life). */
+  shardOf(key: K): number {
+    return this.shardIndex(key);
+  }
+
+  /** Size, locked keys and waiting requests of every shard. */
+  shardStats(): ShardStats[] {
+    return this.shards.map((shard, index) => ({ shard: index, size: shard.store.size, ...shard.locks.stats() }));
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'ShardedMap';
+  }
+}
