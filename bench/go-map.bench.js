@@ -35,8 +35,23 @@
 //   HEAP_REPS builds per side, alternating. arrayBuffers counts typed-array storage, which lives
 //   outside the JS heap. The keys already exist, so only the maps' own structure is counted.
 // - Dead code. Every task folds its results into a sink that is printed at the end.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import {
+  checkContents,
+  collectGarbage,
+  columns,
+  comparePaired,
+  importRuntime,
+  judge,
+  KEY_KINDS,
+  machine,
+  progressReporter,
+  requireExposedGc,
+  rotations,
+  samplePairedCalls,
+  shuffled,
+  times,
+  writeResults,
+} from './harness.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -58,18 +73,6 @@ const TARGETS = {
   heapPerEntry: { size: 1e6, ratio: 1.5 },
 };
 
-const KEY_KINDS = [
-  {
-    id: 'integer',
-    keys: (n) => Array.from({ length: n }, (_, i) => i),
-    absentKeys: (n, count) => Array.from({ length: count }, (_, i) => n + i),
-  },
-  {
-    id: 'string',
-    keys: (n) => Array.from({ length: n }, (_, i) => `key:${i}`),
-    absentKeys: (n, count) => Array.from({ length: count }, (_, i) => `miss:${i}`),
-  },
-];
 
 // The operations, in report order. `target` is the row's goal; `kind` picks the time budget:
 // 'batch' times BATCH operations per call, 'pass' one pass over a map, 'build' a map built per call.
@@ -130,60 +133,13 @@ function budgetFor(kind, n, round) {
   return { warmupMs: 0, warmupCalls: round === 0 ? 1 : 0, timeMs: 0, minSamples: 3, sampleMs: 0 };
 }
 
-function collectGarbage() {
-  global.gc();
-  global.gc();
-}
-
-/** A deterministic PRNG (mulberry32), so that every run walks the same key orders. */
-function random32(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-function shuffled(values, seed) {
-  const next = random32(seed);
-  const out = values.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = next() % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-/** The q-quantile of `values` (linear interpolation between closest ranks). */
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const below = Math.floor(at);
-  return sorted[below] + (sorted[Math.ceil(at)] - sorted[below]) * (at - below);
-}
-
-const median = (values) => quantile(values, 0.5);
-
-function progress(message) {
-  process.stderr.write(`[go-map bench] ${message}\n`);
-}
+const progress = progressReporter('go-map');
 
 // ---------------------------------------------------------------------------------------------
 // Setup
 
-if (typeof global.gc !== 'function') {
-  console.error('go-map.bench.js needs a full GC between measurements: run it with `node --expose-gc`.');
-  process.exit(1);
-}
-
-const runtime = await import(new URL('../dist/runtime/index.js', import.meta.url));
-if (typeof runtime.GoMap !== 'function') {
-  console.error('dist/runtime/index.js does not export GoMap: run `npm run build` first.');
-  process.exit(1);
-}
+requireExposedGc('go-map.bench.js');
+const runtime = await importRuntime(['GoMap']);
 const IMPLEMENTATIONS = [
   { id: 'map', MapClass: Map },
   { id: 'goMap', MapClass: runtime.GoMap },
@@ -204,11 +160,6 @@ async function sideFor(implementation, keyKind) {
 // ---------------------------------------------------------------------------------------------
 // Measurement
 
-/** Pairs [a, b], [b, a], [a, b]... while `more(pairsSoFar)`: who goes first alternates. */
-function* alternating(a, b, more) {
-  for (let i = 0; more(i); i++) yield i % 2 === 0 ? [a, b] : [b, a];
-}
-
 /** Bytes the JS heap and typed-array storage grow by per entry, over maps holding HEAP_ENTRIES. */
 function heapPerEntry(side, keys, n) {
   const maps = Math.max(1, Math.round(HEAP_ENTRIES / n));
@@ -227,24 +178,10 @@ function heapPerEntry(side, keys, n) {
   return (after - before) / (maps * n);
 }
 
-/** A fast wrong answer is no result: spot-checks a full map before anything is timed on it. */
-function checkContents(id, map, keys, absentKeys) {
-  const n = keys.length;
-  const step = Math.max(1, Math.floor(n / 997));
-  for (let i = 0; i < n; i += step) {
-    if (map.get(keys[i]) !== i) throw new Error(`${id}: get(${String(keys[i])}) returned ${map.get(keys[i])}, not ${i}`);
-  }
-  if (map.size !== n) throw new Error(`${id}: size is ${map.size}, not ${n}`);
-  if (map.get(absentKeys[0]) !== undefined) throw new Error(`${id}: get(${String(absentKeys[0])}) found a key never set`);
-  let entries = 0;
-  for (const entry of map) if (map.get(entry[0]) === entry[1]) entries++;
-  if (entries !== n) throw new Error(`${id}: iteration yielded ${entries} consistent entries, not ${n}`);
-}
-
 /** Paired heap samples: { map: [...], goMap: [...] } in bytes per entry. */
 function measureHeap(sides, keys, n) {
   const samples = { map: [], goMap: [] };
-  for (const pair of alternating(sides[0], sides[1], (i) => i < HEAP_REPS)) {
+  for (const pair of rotations(sides, (i) => i < HEAP_REPS)) {
     for (const side of pair) samples[side.id].push(heapPerEntry(side, keys, n));
   }
   return samples;
@@ -252,61 +189,27 @@ function measureHeap(sides, keys, n) {
 
 /** One round's paired time samples of one operation: { map: [...], goMap: [...] } in ns per op. */
 function measureTime(operation, sides, fixtures, n, round) {
-  const budget = budgetFor(operation.kind, n, round);
-  const tasks = sides.map((side) => ({ side, task: operation.task(side.ops, fixtures.get(side.id)) }));
-  const [a, b] = tasks;
-  const now = () => Number(process.hrtime.bigint()) / 1e6;
-  collectGarbage();
-
-  // Warm up both sides (V8 optimizes the loops on the way), then size a sample from the slower one.
-  const warmupEnd = now() + budget.warmupMs;
-  for (const pair of alternating(a, b, (i) => i < budget.warmupCalls || now() < warmupEnd)) {
-    for (const { side, task } of pair) side.timeCalls(task, 1);
-  }
-  const nsPerCall = Math.max(...tasks.map(({ side, task }) => side.timeCalls(task, 1)));
-  const callsPerSample = Math.max(1, Math.floor((budget.sampleMs * 1e6) / nsPerCall));
-
-  const samples = { map: [], goMap: [] };
-  const sampleEnd = now() + budget.timeMs;
-  for (const pair of alternating(a, b, (i) => i < budget.minSamples || now() < sampleEnd)) {
-    for (const { side, task } of pair) {
-      samples[side.id].push(side.timeCalls(task, callsPerSample) / (callsPerSample * task.opsPerCall));
-    }
-  }
-  return samples;
+  const tasks = sides.map((side) => ({ id: side.id, timeCalls: side.timeCalls, task: operation.task(side.ops, fixtures.get(side.id)) }));
+  return samplePairedCalls(tasks, budgetFor(operation.kind, n, round));
 }
 
-function round4(x) {
-  return Number(x.toPrecision(4));
-}
-
-/**
- * A report row from the paired samples of each round. A round's figures are the medians of its
- * samples and of its per-pair ratios; the row's are the medians over rounds. ratioIqr is the
- * interquartile range of all per-pair ratios, the noise within rounds.
- */
+/** A report row from the paired samples of each round (see comparePaired). */
 function row(keyKind, n, operation, unit, rounds, target) {
-  const summaries = rounds.map((samples) => {
-    const ratios = samples.map.map((m, i) => samples.goMap[i] / m);
-    return { map: median(samples.map), goMap: median(samples.goMap), ratio: median(ratios), ratios };
-  });
-  const ratio = median(summaries.map((s) => s.ratio));
-  const allRatios = summaries.flatMap((s) => s.ratios);
+  const c = comparePaired(rounds, 'goMap', 'map');
   return {
     keys: keyKind.id,
     size: n,
     operation: operation.id,
     label: operation.label,
     unit,
-    map: round4(median(summaries.map((s) => s.map))),
-    goMap: round4(median(summaries.map((s) => s.goMap))),
-    ratio: round4(ratio),
-    ratioIqr: [round4(quantile(allRatios, 0.25)), round4(quantile(allRatios, 0.75))],
-    pairs: allRatios.length,
-    rounds: summaries.map((s) => ({ map: round4(s.map), goMap: round4(s.goMap), ratio: round4(s.ratio) })),
+    map: c.baseline,
+    goMap: c.subject,
+    ratio: c.ratio,
+    ratioIqr: c.ratioIqr,
+    pairs: c.pairs,
+    rounds: c.rounds.map((r) => ({ map: r.baseline, goMap: r.subject, ratio: r.ratio })),
     target,
-    // Judged as printed (two decimals), so that a row never reads "1.00× ≤ 1.0× MISS".
-    result: target === null ? null : Math.round(ratio * 100) / 100 <= target ? 'PASS' : 'MISS',
+    result: judge(c.exactRatio, target),
   };
 }
 
@@ -359,11 +262,7 @@ progress(`done in ${elapsedSeconds.toFixed(0)} s`);
 const metadata = {
   benchmark: 'go-map',
   quick,
-  node: process.version,
-  v8: process.versions.v8,
-  platform: `${process.platform}-${process.arch}`,
-  cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
-  cores: os.availableParallelism(),
+  ...machine(),
   method: {
     sizes: SIZES,
     rounds: ROUNDS,
@@ -382,7 +281,6 @@ const amount = (x, unit) => {
   const digits = x < 10 ? 2 : x < 100 ? 1 : 0;
   return `${x.toFixed(digits)} ${unit === 'ns/op' ? 'ns' : 'B'}`;
 };
-const times = (x) => `${x.toFixed(2)}×`;
 const goal = (target) => (target === null ? '' : `≤ ${target.toFixed(1)}×`);
 
 function printTable() {
@@ -399,16 +297,13 @@ function printTable() {
     r.rounds.length > 1 ? r.rounds.map((x) => x.ratio.toFixed(2)).join(' ') : '',
     r.ratioIqr.map((x) => x.toFixed(2)).join('–'),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
-  const rightAligned = new Set([1, 3, 4, 5]);
-  const pad = (cell, i) => (rightAligned.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]));
-  const format = (cells) => cells.map(pad).join('  ').trimEnd();
+  const { format, rule } = columns(header, lines, new Set([1, 3, 4, 5]));
   console.log(`GoMap vs native Map: Node ${metadata.node}, ${metadata.cpu}, ${metadata.cores} cores${quick ? ' (--quick)' : ''}`);
   console.log(`Time per operation: median of ${ROUNDS} rounds on fresh maps, Map and GoMap samples alternating within each.`);
   console.log('GoMap/Map: median over rounds of the median ratio of paired samples; IQR: spread of all pairs.');
   console.log(`Heap bytes per entry: median of ${HEAP_REPS} builds per side.\n`);
   console.log(format(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  console.log(rule);
   rows.forEach((r, i) => {
     if (i > 0 && (r.keys !== rows[i - 1].keys || r.size !== rows[i - 1].size)) console.log('');
     console.log(format(lines[i]));
@@ -448,10 +343,7 @@ function markdownTable() {
 
 printTable();
 
-const resultsDir = new URL('./results/', import.meta.url);
-mkdirSync(resultsDir, { recursive: true });
-const resultsFile = new URL(quick ? 'go-map.quick.tmp.json' : 'go-map.json', resultsDir);
-writeFileSync(resultsFile, `${JSON.stringify({ ...metadata, rows }, null, 2)}\n`);
-console.log(`\nRows written to ${resultsFile.pathname}`);
+const resultsFile = writeResults('go-map', quick, { ...metadata, rows });
+console.log(`\nRows written to ${resultsFile}`);
 console.log(`Sink (keeps the measured work observable): ${sinks.reduce((sum, read) => (sum + read()) | 0, 0)}\n`);
 console.log(markdownTable());

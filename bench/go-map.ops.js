@@ -1,4 +1,5 @@
-// The timed operations of bench/go-map.bench.js, written once for any Map-like class.
+// The timed operations of bench/go-map.bench.js, written once for any Map-like class (the
+// synchronous get/set part of bench/safe-map.bench.js runs them on SafeMap too).
 //
 // The bench script imports this module once per (implementation, key type), each time under a
 // different URL, so every copy has its own functions and therefore its own V8 type feedback. Were
