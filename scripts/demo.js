@@ -6,11 +6,13 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const maprace = path.join(root, 'dist/cli/bin.js');
 
-function section(title, args) {
-  console.log(`\n=== ${title}\n$ maprace ${args.join(' ')}`);
-  const { status } = spawnSync(process.execPath, [maprace, ...args], { cwd: root, stdio: 'inherit' });
+function section(title, command, args) {
+  console.log(`\n=== ${title}\n$ ${command} ${args.join(' ')}`);
+  const script = command === 'maprace' ? maprace : path.join(root, args.shift());
+  const { status } = spawnSync(process.execPath, [script, ...args], { cwd: root, stdio: 'inherit' });
   console.log(`(exit code ${status})`);
 }
 
-section('Racy application code: shared Maps updated across an await by concurrent tasks', ['examples/racy']);
-section('The same code, fixed', ['examples/fixed']);
+section('Racy application code: shared Maps updated across an await by concurrent tasks', 'maprace', ['examples/racy']);
+section('The same code, fixed', 'maprace', ['examples/fixed']);
+section('The race at run time: a Map loses updates, SafeMap does not', 'node', ['examples/runtime/lost-update.js']);

@@ -1,0 +1,43 @@
+// The race the rules report, run for real: 100 Promise.all tasks count hits on one route, each
+// reading the count, awaiting an audit, then writing count + 1.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConcurrentMapError, SafeMap } from 'eslint-plugin-maprace/runtime';
+
+const tasks = 100;
+const audit = () => sleep(Math.random() * 5);
+
+// 1. A plain Map: every task reads 0 before any writes, so nearly every increment is lost.
+const hits = new Map();
+await Promise.all(
+  Array.from({ length: tasks }, async () => {
+    const count = hits.get('/home') ?? 0;
+    await audit();
+    hits.set('/home', count + 1);
+  }),
+);
+console.log(`Map:     ${tasks} increments, final count ${hits.get('/home')}  <- lost updates, and no error`);
+
+// 2. SafeMap.update: the read-modify-write holds the key's lock across the await.
+const safeHits = new SafeMap();
+await Promise.all(
+  Array.from({ length: tasks }, () =>
+    safeHits.update('/home', async (count = 0) => {
+      await audit();
+      return count + 1;
+    }),
+  ),
+);
+console.log(`SafeMap: ${tasks} increments, final count ${safeHits.get('/home')}`);
+
+// 3. Code that still writes behind SafeMap's back fails loudly, with Go's words.
+const pending = safeHits.update('/home', async (count = 0) => {
+  await audit();
+  return count + 1;
+});
+try {
+  safeHits.set('/home', 0);
+} catch (error) {
+  if (!(error instanceof ConcurrentMapError)) throw error;
+  console.log(`SafeMap: a plain set during that update throws ${error.name}: ${error.message} (${error.code})`);
+}
+await pending;
