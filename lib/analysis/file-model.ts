@@ -1,0 +1,257 @@
+/**
+ * One pass over a file that every rule shares: each access to a map (what it does, with which
+ * key), each point where a function suspends (`await`, `yield`, `for await`), each call, and the
+ * function that owns each of them. Cached per file and options, so the three rules pay once.
+ */
+import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
+import { calleeText, contains, enclosingClass, enclosingFunction, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
+import { MapResolver, type MapBinding } from './maps.js';
+
+/**
+ * read: its result is a value of the map (`get`, `has`, `size`, `obj[k]`); write: changes it
+ * (`set`, `add`, `delete`, `clear`, `obj[k] = …`); update: both in one expression (`obj[k] += …`,
+ * `obj[k]++`); iterate: a loop over the live map; copy: a snapshot (`[...m]`, `Array.from(m)`).
+ */
+export type AccessKind = 'read' | 'write' | 'update' | 'iterate' | 'copy';
+
+export interface Access {
+  /** The whole access expression: the call, the member read, the assignment. */
+  node: TSESTree.Node;
+  /** The reference to the map: an identifier or `this.field`. */
+  ref: TSESTree.Node;
+  kind: AccessKind;
+  /** The method or `[]` for a record. */
+  method: string;
+  /** The key expression, when the access names one. */
+  key: TSESTree.Node | null;
+  map: MapBinding;
+  identity: object | string;
+  owner: FunctionNode | null;
+}
+
+export interface Suspension {
+  node: TSESTree.Node;
+  owner: FunctionNode | null;
+}
+
+export interface Call {
+  node: TSESTree.CallExpression | TSESTree.NewExpression;
+  owner: FunctionNode | null;
+}
+
+const readMethods = new Set(['get', 'has']);
+const writeMethods = new Set(['set', 'add', 'delete', 'clear']);
+const iterateMethods = new Set(['keys', 'values', 'entries']);
+
+export class FileModel {
+  readonly accesses: Access[] = [];
+  readonly suspensions: Suspension[] = [];
+  readonly calls: Call[] = [];
+  readonly loops: TSESTree.ForOfStatement[] = [];
+  readonly assignments: TSESTree.AssignmentExpression[] = [];
+  readonly resolver: MapResolver;
+
+  constructor(readonly sourceCode: TSESLint.SourceCode, safeTypes: ReadonlySet<string>) {
+    this.resolver = new MapResolver(sourceCode, safeTypes);
+    this.collect(sourceCode.ast);
+  }
+
+  private collect(root: TSESTree.Node): void {
+    const keys = this.sourceCode.visitorKeys;
+    const stack: TSESTree.Node[] = [root];
+    const visited: TSESTree.Node[] = [];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      visited.push(node);
+      const children: TSESTree.Node[] = [];
+      for (const key of keys[node.type] ?? []) {
+        const child = (node as unknown as Record<string, unknown>)[key];
+        if (Array.isArray(child)) {
+          for (const item of child) if (item && typeof item === 'object' && 'type' in item) children.push(item as TSESTree.Node);
+        } else if (child && typeof child === 'object' && 'type' in child) children.push(child as TSESTree.Node);
+      }
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    }
+    // visited is in source (pre-)order
+    for (const node of visited) this.visit(node);
+  }
+
+  private visit(node: TSESTree.Node): void {
+    switch (node.type) {
+      case AST_NODE_TYPES.AwaitExpression:
+      case AST_NODE_TYPES.YieldExpression:
+        this.suspensions.push({ node, owner: enclosingFunction(node) });
+        return;
+      case AST_NODE_TYPES.ForOfStatement:
+        this.loops.push(node);
+        if (node.await) this.suspensions.push({ node: node.right, owner: enclosingFunction(node) });
+        return;
+      case AST_NODE_TYPES.VariableDeclaration:
+        if (node.kind === 'await using') this.suspensions.push({ node, owner: enclosingFunction(node) });
+        return;
+      case AST_NODE_TYPES.CallExpression:
+      case AST_NODE_TYPES.NewExpression:
+        this.calls.push({ node, owner: enclosingFunction(node) });
+        return;
+      case AST_NODE_TYPES.AssignmentExpression:
+        this.assignments.push(node);
+        return;
+      case AST_NODE_TYPES.Identifier:
+        this.visitReference(node, node);
+        return;
+      case AST_NODE_TYPES.MemberExpression:
+        if (node.object.type === AST_NODE_TYPES.ThisExpression) this.visitReference(node, node);
+        return;
+      default:
+    }
+  }
+
+  /** Records ref as an access if it refers to a map and the use is one the model knows. */
+  private visitReference(ref: TSESTree.Node, node: TSESTree.Node): void {
+    const outer = outermost(node);
+    const parent = outer.parent;
+    if (!parent) return;
+    // skip identifiers that are not references: property keys, declarations' own names
+    if (node.type === AST_NODE_TYPES.Identifier) {
+      if (parent.type === AST_NODE_TYPES.MemberExpression && parent.property === outer && !parent.computed) return;
+      if (parent.type === AST_NODE_TYPES.Property && parent.key === outer && !parent.computed && !parent.shorthand) return;
+    }
+    const shape = accessShape(outer);
+    if (!shape) return;
+    const map = this.resolver.resolve(ref);
+    if (!map || map.guarded) return;
+    const recordUse = shape.method === '[]' || (shape.method === 'delete' && shape.node.type === AST_NODE_TYPES.UnaryExpression);
+    if ((map.kind === 'record') !== recordUse && shape.kind !== 'copy' && !(map.kind === 'record' && shape.kind === 'iterate')) return;
+    const identity = this.resolver.identity(ref);
+    if (identity === null) return;
+    this.accesses.push({ ...shape, ref, map, identity, owner: enclosingFunction(ref) });
+  }
+
+  /** The functions of this file a call runs: `f()`, `this.m()` (same class), `obj.m()` is not followed. */
+  calleesOf(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
+    const callee = unwrap(call.callee);
+    if (callee.type === AST_NODE_TYPES.Identifier) {
+      const variable = ASTUtils.findVariable(this.sourceCode.getScope(callee), callee);
+      const definition = variable?.defs[0];
+      if (definition?.node.type === AST_NODE_TYPES.FunctionDeclaration) return [definition.node];
+      if (definition?.node.type === AST_NODE_TYPES.VariableDeclarator && definition.node.init) {
+        const init = unwrap(definition.node.init);
+        if (isFunction(init)) return [init];
+      }
+      return [];
+    }
+    if (callee.type === AST_NODE_TYPES.MemberExpression && callee.object.type === AST_NODE_TYPES.ThisExpression) {
+      const name = propertyName(callee);
+      const owner = enclosingClass(callee);
+      if (!name || !owner) return [];
+      return methodsNamed(owner, name);
+    }
+    return [];
+  }
+
+  /** A function value: an inline function, or a name / `this.m` that this file defines. */
+  functionsOf(node: TSESTree.Node): FunctionNode[] {
+    const value = unwrap(node);
+    if (isFunction(value)) return [value];
+    if (value.type === AST_NODE_TYPES.Identifier) {
+      const variable = ASTUtils.findVariable(this.sourceCode.getScope(value), value);
+      const definition = variable?.defs[0];
+      if (definition?.node.type === AST_NODE_TYPES.FunctionDeclaration) return [definition.node];
+      if (definition?.node.type === AST_NODE_TYPES.VariableDeclarator && definition.node.init && isFunction(unwrap(definition.node.init))) {
+        return [unwrap(definition.node.init) as FunctionNode];
+      }
+      return [];
+    }
+    if (value.type === AST_NODE_TYPES.MemberExpression && value.object.type === AST_NODE_TYPES.ThisExpression) {
+      const name = propertyName(value);
+      const owner = enclosingClass(value);
+      return name && owner ? methodsNamed(owner, name) : [];
+    }
+    if (value.type === AST_NODE_TYPES.CallExpression) {
+      // `fn.bind(this)`
+      const callee = unwrap(value.callee);
+      if (callee.type === AST_NODE_TYPES.MemberExpression && propertyName(callee) === 'bind') return this.functionsOf(callee.object);
+    }
+    return [];
+  }
+
+  /** The events of a task root: a function's own body, or a statement (a loop body) within one. */
+  within<T extends { owner: FunctionNode | null; node: TSESTree.Node }>(events: readonly T[], root: TSESTree.Node): T[] {
+    const owner = isFunction(root) ? root : enclosingFunction(root);
+    return events.filter((event) => event.owner === owner && contains(root, event.node));
+  }
+
+  /** Every write to a map, with the function it is in. */
+  writesOf(identity: object | string): Access[] {
+    return this.accesses.filter((access) => access.identity === identity && (access.kind === 'write' || access.kind === 'update'));
+  }
+
+  calleeName(call: TSESTree.CallExpression | TSESTree.NewExpression): string | null {
+    return calleeText(call.callee);
+  }
+}
+
+function methodsNamed(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpression, name: string): FunctionNode[] {
+  const found: FunctionNode[] = [];
+  for (const member of owner.body.body) {
+    if (
+      (member.type === AST_NODE_TYPES.MethodDefinition || member.type === AST_NODE_TYPES.PropertyDefinition) &&
+      !member.computed &&
+      member.key.type === AST_NODE_TYPES.Identifier &&
+      member.key.name === name &&
+      member.value &&
+      isFunction(member.value)
+    ) {
+      found.push(member.value);
+    }
+  }
+  return found;
+}
+
+/** What a use of a map reference does, or null when it is not an access the model tracks. */
+function accessShape(outer: TSESTree.Node): Pick<Access, 'node' | 'kind' | 'method' | 'key'> | null {
+  const parent = outer.parent!;
+  if (parent.type === AST_NODE_TYPES.ForOfStatement && parent.right === outer) {
+    return { node: parent, kind: 'iterate', method: 'for-of', key: null };
+  }
+  if (parent.type === AST_NODE_TYPES.SpreadElement) return { node: outer, kind: 'copy', method: '...', key: null };
+  if (parent.type === AST_NODE_TYPES.BinaryExpression && parent.operator === 'in' && parent.right === outer) {
+    return { node: parent, kind: 'read', method: '[]', key: parent.left };
+  }
+  if (
+    (parent.type === AST_NODE_TYPES.CallExpression || parent.type === AST_NODE_TYPES.NewExpression) &&
+    parent.arguments[0] === outer &&
+    /^(?:Array\.from|Map|Set|Object\.(?:keys|values|entries|assign|fromEntries)|structuredClone)$/u.test(calleeText(parent.callee) ?? '')
+  ) {
+    return { node: parent, kind: 'copy', method: 'copy', key: null };
+  }
+  if (parent.type !== AST_NODE_TYPES.MemberExpression || parent.object !== outer) return null;
+  if (parent.computed) {
+    const member = outermost(parent);
+    const use = member.parent!;
+    if (use.type === AST_NODE_TYPES.AssignmentExpression && use.left === member) {
+      return { node: use, kind: use.operator === '=' ? 'write' : 'update', method: '[]', key: parent.property };
+    }
+    if (use.type === AST_NODE_TYPES.UpdateExpression) return { node: use, kind: 'update', method: '[]', key: parent.property };
+    if (use.type === AST_NODE_TYPES.UnaryExpression && use.operator === 'delete') {
+      return { node: use, kind: 'write', method: 'delete', key: parent.property };
+    }
+    if (use.type === AST_NODE_TYPES.CallExpression && use.callee === member) return null; // obj[k]() : not a record use
+    return { node: member, kind: 'read', method: '[]', key: parent.property };
+  }
+  const name = propertyName(parent);
+  if (name === null) return null;
+  if (name === 'size') return { node: parent, kind: 'read', method: 'size', key: null };
+  const call = outermost(parent).parent;
+  if (call?.type !== AST_NODE_TYPES.CallExpression || unwrap(call.callee) !== parent) return null;
+  const key = call.arguments[0] ?? null;
+  if (readMethods.has(name)) return { node: call, kind: 'read', method: name, key };
+  if (writeMethods.has(name)) return { node: call, kind: 'write', method: name, key: name === 'clear' ? null : key };
+  if (name === 'forEach') return { node: call, kind: 'iterate', method: name, key: null };
+  if (iterateMethods.has(name)) {
+    const use = outermost(call).parent;
+    if (use?.type === AST_NODE_TYPES.ForOfStatement && use.right === outermost(call)) return { node: use, kind: 'iterate', method: name, key: null };
+    return { node: call, kind: 'copy', method: name, key: null };
+  }
+  return null;
+}
