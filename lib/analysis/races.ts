@@ -6,7 +6,7 @@
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import { contains, enclosingFunction, isFunction, unwrap, type FunctionNode } from './ast.js';
 import type { Access, FileModel } from './file-model.js';
-import { sectionsIn, type GuardMatcher, type Section } from './sections.js';
+import { limitedCallbacks, sectionsIn, type GuardMatcher, type Section } from './sections.js';
 import { taskGroups, type SourceKind, type Task, type TaskGroup } from './tasks.js';
 
 /** How many calls deep a task is followed into the file's own functions. */
@@ -53,7 +53,7 @@ function reachOf(model: FileModel, root: FunctionNode | TSESTree.Statement): Set
     const next: FunctionNode[] = [];
     for (const fn of frontier) {
       for (const { node } of model.within(model.calls, fn)) {
-        for (const callee of model.calleesOf(node)) {
+        for (const callee of [...model.calleesOf(node), ...limitedCallbacks(model, node)]) {
           if (!reach.has(callee)) {
             reach.add(callee);
             next.push(callee);

@@ -221,6 +221,18 @@ export class GuardMatcher {
   }
 }
 
+/**
+ * The callbacks a call hands to a limiter that runs several at once (`pLimit(4)`, a PQueue of
+ * concurrency 4): they run as part of the task, concurrently with their siblings.
+ */
+export function limitedCallbacks(model: FileModel, call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
+  const callee = unwrap(call.callee);
+  const limited =
+    (callee.type === AST_NODE_TYPES.Identifier && limiterOf(model, callee, 'pLimit') === 'many') ||
+    (callee.type === AST_NODE_TYPES.MemberExpression && propertyName(callee) === 'add' && limiterOf(model, callee.object, 'PQueue') === 'many');
+  return limited ? call.arguments.flatMap((argument) => model.functionsOf(argument)) : [];
+}
+
 function isPattern(guard: string): boolean {
   return guard.length > 2 && guard.startsWith('/') && guard.lastIndexOf('/') > 0;
 }
@@ -238,6 +250,11 @@ function releases(block: TSESTree.BlockStatement): boolean {
 
 /** True when node names a `pLimit(1)` limiter or a `new PQueue({ concurrency: 1 })`. */
 function concurrencyOne(model: FileModel, node: TSESTree.Node, kind: 'pLimit' | 'PQueue'): boolean {
+  return limiterOf(model, node, kind) === 'one';
+}
+
+/** Whether node names a limiter of that kind running one callback at a time, several, or is none. */
+function limiterOf(model: FileModel, node: TSESTree.Node, kind: 'pLimit' | 'PQueue'): 'one' | 'many' | null {
   const target = unwrap(node);
   let init: TSESTree.Node | null = null;
   if (target.type === AST_NODE_TYPES.Identifier) {
@@ -255,19 +272,22 @@ function concurrencyOne(model: FileModel, node: TSESTree.Node, kind: 'pLimit' | 
       }
     }
   }
-  if (!init) return false;
+  if (!init) return null;
   const value = unwrap(init);
   if (kind === 'pLimit') {
-    return value.type === AST_NODE_TYPES.CallExpression && isOne(value.arguments[0]);
+    if (value.type !== AST_NODE_TYPES.CallExpression || calleeText(value.callee)?.toLowerCase() !== 'plimit') return null;
+    return isOne(value.arguments[0]) ? 'one' : 'many';
   }
-  if (value.type !== AST_NODE_TYPES.NewExpression || value.arguments[0]?.type !== AST_NODE_TYPES.ObjectExpression) return false;
-  return value.arguments[0].properties.some(
-    (property) =>
-      property.type === AST_NODE_TYPES.Property &&
-      property.key.type === AST_NODE_TYPES.Identifier &&
-      property.key.name === 'concurrency' &&
-      isOne(property.value),
-  );
+  if (value.type !== AST_NODE_TYPES.NewExpression || calleeText(value.callee) !== 'PQueue') return null;
+  const settings = value.arguments[0];
+  const concurrency =
+    settings?.type === AST_NODE_TYPES.ObjectExpression
+      ? settings.properties.find(
+          (property): property is TSESTree.Property =>
+            property.type === AST_NODE_TYPES.Property && property.key.type === AST_NODE_TYPES.Identifier && property.key.name === 'concurrency',
+        )
+      : undefined;
+  return concurrency && isOne(concurrency.value) ? 'one' : 'many';
 }
 
 function isOne(node: TSESTree.Node | undefined): boolean {

@@ -1,0 +1,288 @@
+/**
+ * The concurrency model on its own: which maps it sees, which tasks each source starts, which
+ * sections it finds, which guards it honours, and who it names as the conflicting writer.
+ */
+import { parseForESLint } from '@typescript-eslint/parser';
+import type { TSESLint, TSESTree } from '@typescript-eslint/utils';
+import { SourceCode } from 'eslint';
+import { describe, expect, it } from 'vitest';
+import { FileModel } from '../../lib/analysis/file-model.js';
+import { findClonedMaps, findRaces } from '../../lib/analysis/races.js';
+import { GuardMatcher, sectionsIn } from '../../lib/analysis/sections.js';
+import { taskGroups, type SourceKind } from '../../lib/analysis/tasks.js';
+
+function modelOf(code: string, safeTypes: string[] = []): FileModel {
+  const { ast, scopeManager, visitorKeys, services } = parseForESLint(code, { range: true, loc: true, tokens: true, comment: true, sourceType: 'module' });
+  // ESLint links each node to its parent while it traverses; the model relies on those links
+  const link = (node: TSESTree.Node, parent: TSESTree.Node | undefined): void => {
+    (node as { parent?: TSESTree.Node }).parent = parent;
+    for (const key of visitorKeys[node.type] ?? []) {
+      const child = (node as unknown as Record<string, unknown>)[key];
+      for (const item of Array.isArray(child) ? child : [child]) {
+        if (item && typeof item === 'object' && 'type' in item) link(item as TSESTree.Node, node);
+      }
+    }
+  };
+  link(ast as TSESTree.Node, undefined);
+  const sourceCode = new SourceCode({ text: code, ast: ast as never, scopeManager: scopeManager as never, visitorKeys: visitorKeys as never, parserServices: services });
+  return new FileModel(sourceCode as unknown as TSESLint.SourceCode, new Set(safeTypes));
+}
+
+function text(model: FileModel, node: TSESTree.Node): string {
+  return model.sourceCode.getText(node);
+}
+
+function races(code: string, source: SourceKind, guards: string[] = []): string[] {
+  const model = modelOf(code);
+  return findRaces(model, source, new GuardMatcher(guards)).map(({ section, writer }) =>
+    section.type === 'read-write'
+      ? `${text(model, section.read.node)} -> ${text(model, section.write.node)} | ${writer}`
+      : `loop ${text(model, section.loop.ref)} | ${writer}`,
+  );
+}
+
+describe('maps', () => {
+  it('sees maps by construction, annotation and record use, and not other values', () => {
+    const model = modelOf(`
+      const a = new Map<string, number>();
+      const b = new Set<string>();
+      const c = new WeakMap<object, number>();
+      const d: Record<string, number> = {};
+      const e: { [id: string]: boolean } = {};
+      const f = {} as Record<string, number>;
+      const g = {};
+      g[String(1)] = 2;
+      const h = [1, 2];
+      const i = { size: 1, get: (k: string) => k };
+      export function use(k: string) {
+        a.get(k); b.has(k); c.get({}); d[k]; e[k]; f[k]; g[k]; h[0]; i.get(k);
+      }`);
+    expect(model.accesses.map((access) => `${access.map.name}:${access.map.kind}:${access.method}`)).toEqual([
+      'g:record:[]',
+      'a:Map:get',
+      'b:Set:has',
+      'c:WeakMap:get',
+      'd:record:[]',
+      'e:record:[]',
+      'g:record:[]',
+    ]);
+  });
+
+  it('skips the types named in safeTypes', () => {
+    const model = modelOf('declare class Locked<K, V> extends Map<K, V> {}\nconst m = new Locked<string, number>();\nm.get("a");', ['Locked']);
+    expect(model.accesses).toEqual([]);
+  });
+
+  it('classifies reads, writes, updates, live loops and copies', () => {
+    const model = modelOf(`
+      const m = new Map<string, number>();
+      const r: Record<string, number> = {};
+      export async function f(k: string) {
+        m.get(k); m.has(k); m.size; m.set(k, 1); m.delete(k); m.clear();
+        r[k] = 1; r[k] += 1; r[k]++; delete r[k]; k in r;
+        for (const x of m) x; for (const x of m.keys()) x;
+        [...m]; Array.from(m.values()); new Map(m);
+      }`);
+    expect(model.accesses.map((access) => `${access.method}:${access.kind}`)).toEqual([
+      'get:read', 'has:read', 'size:read', 'set:write', 'delete:write', 'clear:write',
+      '[]:write', '[]:update', '[]:update', 'delete:write', '[]:read',
+      'for-of:iterate', 'keys:iterate',
+      '...:copy', 'values:copy', 'copy:copy',
+    ]);
+  });
+});
+
+describe('task sources', () => {
+  const roots = (code: string, source: SourceKind) => {
+    const model = modelOf(code);
+    return taskGroups(model, source).map((group) => `${group.label}: ${group.tasks.map((task) => `${task.root.loc.start.line}${task.many ? '*' : ''}`).join(' ')}`);
+  };
+
+  it('finds Promise.all tasks: mapped callbacks, calls, pushed promises, IIFEs', () => {
+    expect(
+      roots(
+        `async function a() {}
+async function b() {}
+class C { async m(x: number) {} run(xs: number[]) { return Promise.all(xs.map((x) => this.m(x))); } }
+export async function go(xs: number[]) {
+  await Promise.all(xs.map(async (x) => x));
+  await Promise.allSettled([a(), b(), a()]);
+  const ps: Promise<void>[] = [];
+  for (const x of xs) ps.push(a());
+  await Promise.race(ps);
+  await Promise.any([(async () => 1)()]);
+  await Promise.all(xs.map(a));
+}`,
+        'promise-all',
+      ),
+    ).toEqual([
+      'Promise.all tasks: 3*',
+      'Promise.all tasks: 5*',
+      'Promise.allSettled tasks: 1* 2',
+      'Promise.race tasks: 1*',
+      'Promise.any tasks: 10',
+      'Promise.all tasks: 1*',
+    ]);
+  });
+
+  it('finds timer callbacks; setInterval overlaps itself; timers/promises loops', () => {
+    expect(
+      roots(
+        `import { setInterval as every } from 'node:timers/promises';
+async function tick() {}
+setTimeout(tick, 1);
+setInterval(async () => {}, 1);
+setImmediate(() => void tick());
+queueMicrotask(tick);
+process.nextTick(tick);
+export async function loop() { for await (const _ of every(10)) { await tick(); } }`,
+        'timer',
+      ),
+    ).toEqual([
+      'a setTimeout callback: 2',
+      'a setInterval callback: 4*',
+      'a setImmediate callback: 5',
+      'a queueMicrotask callback: 2',
+      'a process.nextTick callback: 2',
+      'a timers/promises setInterval loop: 8',
+    ]);
+  });
+
+  it('finds message handlers; async ones run once per message', () => {
+    expect(
+      roots(
+        `declare const port: { on(e: string, f: unknown): void; once(e: string, f: unknown): void; addEventListener(e: string, f: unknown): void; onmessage: unknown };
+port.on('message', async () => {});
+port.on('message', () => {});
+port.once('message', async () => {});
+port.on('error', async () => {});
+port.addEventListener('message', async () => {});
+port.onmessage = async () => {};`,
+        'worker-message',
+      ),
+    ).toEqual([
+      "a 'message' handler: 2*",
+      "a 'message' handler: 3",
+      "a 'message' handler: 4",
+      "a 'message' handler: 6*",
+      "an 'onmessage' handler: 7*",
+    ]);
+  });
+});
+
+describe('critical sections', () => {
+  const sections = (body: string) => {
+    const model = modelOf(`const m = new Map<string, number>();\ndeclare function f(x?: unknown): Promise<number>;\nexport async function task(k: string) {\n${body}\n}`);
+    const fn = model.sourceCode.ast.body.at(-1) as TSESTree.ExportNamedDeclaration;
+    return sectionsIn(model, fn.declaration as TSESTree.FunctionDeclaration, new GuardMatcher([])).map((section) =>
+      section.type === 'read-write' ? `${text(model, section.read.node)} -> ${text(model, section.write.node)}` : `loop ${text(model, section.loop.ref)}`,
+    );
+  };
+
+  it('finds a read that feeds a write across an await', () => {
+    expect(sections('const n = m.get(k) ?? 0; await f(); m.set(k, n + 1);')).toEqual(['m.get(k) -> m.set(k, n + 1)']);
+  });
+
+  it('finds a read that decides a write: an if around it, or an early return before it', () => {
+    expect(sections('if (!m.has(k)) { await f(); m.set(k, 1); }')).toEqual(['m.has(k) -> m.set(k, 1)']);
+    expect(sections('const v = m.get(k); if (v) return v; const w = await f(); m.set(k, w); return w;')).toEqual(['m.get(k) -> m.set(k, w)']);
+  });
+
+  it('finds a read inside the write whose own argument awaits', () => {
+    expect(sections('m.set(k, (m.get(k) ?? 0) + (await f()));')).toEqual(['m.get(k) -> m.set(k, (m.get(k) ?? 0) + (await f()))']);
+  });
+
+  it('finds an entry read, acted on across an await, then overwritten', () => {
+    expect(sections('const n = m.get(k) ?? 0; await f(n); m.set(k, 0);')).toEqual(['m.get(k) -> m.set(k, 0)']);
+  });
+
+  it('finds a live loop with an await in its body', () => {
+    expect(sections('for (const [key] of m) { await f(key); }')).toEqual(['loop m']);
+  });
+
+  it('stays silent on one synchronous step, blind writes, unrelated reads and copies', () => {
+    expect(sections('await f(); m.set(k, (m.get(k) ?? 0) + 1);')).toEqual([]);
+    expect(sections('m.set(k, await f(k));')).toEqual([]);
+    expect(sections('const n = m.get(k); console.log(n); await f(); m.set(k, 1);')).toEqual([]);
+    expect(sections('for (const [key] of [...m]) { await f(key); }')).toEqual([]);
+    expect(sections('let p = m.get(k); if (!p) { p = 1; m.set(k, p); } return p;')).toEqual([]);
+  });
+});
+
+describe('guards', () => {
+  const counter = (wrap: (section: string) => string, extra = '') => `${extra}
+const counts = new Map<string, number>();
+declare function audit(k: string): Promise<void>;
+export const all = (keys: string[]) => Promise.all(keys.map(async (k) => {
+  ${wrap('const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1);')}
+}));`;
+
+  it('reports the bare section', () => {
+    expect(races(counter((s) => s), 'promise-all')).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+  });
+
+  it.each([
+    ['async-mutex runExclusive', (s: string) => `await mutex.runExclusive(async () => { ${s} });`, 'declare const mutex: { runExclusive(f: () => Promise<void>): Promise<void> };'],
+    ['acquire … finally release', (s: string) => `const release = await mutex.acquire(); try { ${s} } finally { release(); }`, 'declare const mutex: { acquire(): Promise<() => void> };'],
+    ['async-lock acquire(key, fn)', (s: string) => `await lock.acquire(k, async () => { ${s} });`, 'declare const lock: { acquire(k: string, f: () => Promise<void>): Promise<void> };'],
+    ['navigator.locks.request', (s: string) => `await navigator.locks.request(k, async () => { ${s} });`, ''],
+    ['pLimit(1)', (s: string) => `await limit(async () => { ${s} });`, 'declare function pLimit(n: number): <T>(f: () => Promise<T>) => Promise<T>;\nconst limit = pLimit(1);'],
+    ['PQueue concurrency 1', (s: string) => `await queue.add(async () => { ${s} });`, 'declare class PQueue { constructor(o: object); add(f: () => Promise<void>): Promise<void> }\nconst queue = new PQueue({ concurrency: 1 });'],
+    ['await using', (s: string) => `await using held = await lock.acquire(); ${s}`, 'declare const lock: { acquire(): Promise<AsyncDisposable> };'],
+  ])('honours %s', (_, wrap, extra) => {
+    expect(races(counter(wrap, extra), 'promise-all')).toEqual([]);
+  });
+
+  it('follows callbacks through pLimit(4) and a PQueue of concurrency 4: they still overlap', () => {
+    const limited = counter((s) => `await limit(async () => { ${s} });`, 'declare function pLimit(n: number): <T>(f: () => Promise<T>) => Promise<T>;\nconst limit = pLimit(4);');
+    expect(races(limited, 'promise-all')).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+    const queued = counter((s) => `await queue.add(async () => { ${s} });`, 'declare class PQueue { constructor(o: object); add(f: () => Promise<void>): Promise<void> }\nconst queue = new PQueue({ concurrency: 4 });');
+    expect(races(queued, 'promise-all')).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+  });
+
+  it('honours user guards by name and by pattern', () => {
+    const code = counter((s) => `await db.transaction(async () => { ${s} });`, 'declare const db: { transaction(f: () => Promise<void>): Promise<void> };');
+    expect(races(code, 'promise-all', ['db.transaction'])).toEqual([]);
+    expect(races(code, 'promise-all', ['/^db\\./u'])).toEqual([]);
+  });
+});
+
+describe('conflicting writers', () => {
+  it('names another task of the same Promise.all, then other functions of the file', () => {
+    const code = `
+const stock = new Map<string, number>();
+declare function check(): Promise<void>;
+async function take(sku: string) { const n = stock.get(sku) ?? 0; await check(); stock.set(sku, n - 1); }
+async function refill(sku: string) { stock.set(sku, 10); }
+export function restock(sku: string) { stock.set(sku, 100); }
+export const a = () => Promise.all([take('x'), refill('x')]);
+export const b = () => Promise.all([take('y')]);`;
+    expect(races(code, 'promise-all')).toEqual([
+      'stock.get(sku) -> stock.set(sku, n - 1) | while another of the Promise.all tasks writes it (line 5)',
+    ]);
+  });
+
+  it('stays silent when a single task has a function-local map nobody else writes', () => {
+    const code = `
+declare function check(): Promise<void>;
+export async function run() {
+  const seen = new Map<string, number>();
+  await Promise.all([(async () => { const n = seen.get('a') ?? 0; await check(); seen.set('a', n + 1); })()]);
+}`;
+    expect(races(code, 'promise-all')).toEqual([]);
+  });
+
+  it('finds long-lived maps sent to workers, not fresh copies or maps nobody writes', () => {
+    const model = modelOf(`
+declare const worker: { postMessage(v: unknown): void };
+declare class Worker { constructor(f: string, o: object) }
+const live = new Map<string, number>();
+const frozen = new Map<string, number>([['a', 1]]);
+export function add(k: string) { live.set(k, 1); }
+worker.postMessage(live);
+worker.postMessage({ live, frozen });
+worker.postMessage(new Map(live));
+new Worker('w.js', { workerData: [live] });`);
+    expect(findClonedMaps(model).map((cloned) => `${cloned.via}:${cloned.ref.loc.start.line}`)).toEqual(['postMessage:7', 'postMessage:8', 'workerData:10']);
+  });
+});
