@@ -24,13 +24,15 @@ export interface LintSetup {
 
 /**
  * The flat config `maprace` lints with, whatever config the project has: the plugin's
- * recommended rules on every JavaScript and TypeScript file, type-aware on the files that a
- * tsconfig.json above the paths contains and syntactic on the rest.
+ * recommended rules (strict, whose fixes apply, with --fix) on every JavaScript and TypeScript
+ * file, type-aware on the files that a tsconfig.json above the paths contains and syntactic on the rest.
  */
 export function createLintSetup(options: {
   cwd: string;
   paths: readonly string[];
   typeCheck: boolean;
+  /** With --fix the rules apply their rewrites (the strict config's `autofix: true`). */
+  fix?: boolean;
   plugin: MapracePlugin;
 }): LintSetup {
   const { cwd, paths, typeCheck, plugin } = options;
@@ -44,7 +46,7 @@ export function createLintSetup(options: {
       files: sourceFilePatterns,
       languageOptions: { parser, parserOptions: { ecmaFeatures: { jsx: true } } },
     },
-    { ...plugin.configs.recommended, files: sourceFilePatterns },
+    { ...(options.fix === true ? plugin.configs.strict : plugin.configs.recommended), files: sourceFilePatterns },
   ];
 
   if (typeCheck) {

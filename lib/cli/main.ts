@@ -80,6 +80,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     cwd: io.cwd,
     paths: options.paths,
     typeCheck: options.typeCheck,
+    fix: options.fix,
     plugin,
   });
   for (const notice of setup.notices) io.stderr.write(`maprace: ${notice}\n`);

@@ -96,6 +96,51 @@ describe('linting', () => {
   });
 });
 
+// a real race: reported with its rule, then rewritten by --fix into a SafeMap update
+describe('races', () => {
+  const racyModule = `const hits = new Map<string, number>();
+declare function audit(route: string): Promise<void>;
+export async function recordAll(routes: string[]) {
+  await Promise.all(routes.map(async (route) => {
+    const count = hits.get(route) ?? 0;
+    await audit(route);
+    hits.set(route, count + 1);
+  }));
+}
+`;
+
+  it('reports the race with its rule and exits 1', () => {
+    const cwd = makeProject({ 'stats.ts': racyModule });
+    const result = maprace(cwd);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(
+      "5:19  error  Map 'hits' is read on line 5 and written on line 7 across an await on line 6 inside Promise.all tasks, while other tasks write it",
+    );
+    expect(result.stdout).toContain('maprace/no-unguarded-map-in-promise-all');
+  });
+
+  it('--fix rewrites the section to SafeMap.update and the file is clean afterwards', () => {
+    const cwd = makeProject({ 'stats.ts': racyModule });
+    const fixed = maprace(cwd, '--fix');
+    expect(fixed.status).toBe(0);
+    expect(readFileSync(path.join(cwd, 'stats.ts'), 'utf8')).toBe(`import { SafeMap } from 'eslint-plugin-maprace/runtime';
+
+const hits = new SafeMap<string, number>();
+declare function audit(route: string): Promise<void>;
+export async function recordAll(routes: string[]) {
+  await Promise.all(routes.map(async (route) => {
+    await hits.update(route, async (old) => {
+      const count = old ?? 0;
+      await audit(route);
+      return count + 1;
+    });
+  }));
+}
+`);
+    expect(maprace(cwd).status).toBe(0);
+  });
+});
+
 describe('formats', () => {
   const cwd = makeProject({ 'a.ts': cleanModule, 'broken.ts': brokenModule });
 
