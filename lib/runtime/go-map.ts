@@ -689,12 +689,11 @@ export class GoMap<K, V> implements Map<K, V> {
           arr.tophash[dst] = top;
           arr.keys[dst] = key;
           arr.elems[dst] = old.elems[s];
-          // Drop the references for the garbage collector unless an iterator may still read
-          // them; the tophash marks stay, they hold the evacuation state.
-          if (clearOld) {
-            old.keys[s] = undefined;
-            old.elems[s] = undefined;
-          }
+          // Drop the value for the garbage collector unless an iterator may still read it; the
+          // tophash marks stay, they hold the evacuation state. The key stays too: Go's flags
+          // lose a loop that lives through two grows (the second hashGrow sees no iterator bit),
+          // and such a loop, walking this array, looks each evacuated entry up by its key.
+          if (clearOld) old.elems[s] = undefined;
         }
         b = old.overflow[b]!;
         if (b === 0) break;
