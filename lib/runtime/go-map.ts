@@ -583,7 +583,12 @@ export class GoMap<K, V> implements Map<K, V> {
     this.count = 0;
     this.reseed();
     // Cleared in place, as Go clears the array's memory: an iterator holding it sees it empty.
-    this.buckets!.reset();
+    // But a loop may stand in one of its overflow buckets, which the next writes would hand out
+    // again, chained after another bucket: the loop would then walk that chain twice. So while an
+    // iterator may be live, the map moves to a fresh array and the emptied one stays the loop's.
+    const cleared = this.buckets!;
+    cleared.reset();
+    if ((this.flags & (iterator | oldIterator)) !== 0) this.buckets = new BucketArray(cleared.nbuckets);
     if ((this.flags & hashWriting) === 0) this.fail('ERR_CONCURRENT_MAP_WRITES', undefined);
     this.flags &= ~hashWriting;
   }
