@@ -19,6 +19,8 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     cjsInterop: true,
+    // Keep class names (GoMap, not _GoMap) in stack traces and `#<GoMap>` messages.
+    keepNames: true,
     splitting: true,
     shims: false,
   },
@@ -29,5 +31,6 @@ export default defineConfig([
     platform: 'node',
     sourcemap: true,
     banner: { js: '#!/usr/bin/env node' },
+    keepNames: true,
   },
 ]);

@@ -28,6 +28,7 @@ console.log(JSON.stringify({
   flatCarriesPlugin: plugin.configs.recommended.plugins.maprace === plugin,
   error: [error.name, error.code, error.message, error instanceof runtime.ConcurrentMapError],
   raceRequested: race.isRaceModeRequested(),
+  classNames: [runtime.GoMap.name, runtime.SafeMap.name, runtime.ShardedMap.name],
 }));
 `;
 
@@ -74,6 +75,7 @@ describe('the installed package', () => {
       flatCarriesPlugin: true,
       error: ['ConcurrentMapError', 'ERR_CONCURRENT_MAP_WRITES', 'concurrent map writes', true],
       raceRequested: true,
+      classNames: ['GoMap', 'SafeMap', 'ShardedMap'],
     });
   });
 

@@ -212,12 +212,22 @@ export interface GoMapOptions<K> {
 
 const optionKeys = new Set(['hint', 'hasher', 'random', 'name', 'race']);
 
-/** Thrown by writes to the nil map, with Go's text. */
+const nilMapErrorBrand = Symbol.for('eslint-plugin-maprace.NilMapError');
+
+/** Thrown by writes to the nil map, with Go's text. `instanceof` holds across the ESM and CJS builds. */
 export class NilMapError extends Error {
   override readonly name = 'NilMapError';
   readonly code = 'ERR_NIL_MAP_WRITE';
-  constructor() {
+  /** The key the write was for. */
+  readonly key: unknown;
+  constructor(key?: unknown) {
     super('assignment to entry in nil map');
+    this.key = key;
+    Object.defineProperty(this, nilMapErrorBrand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && nilMapErrorBrand in value;
   }
 }
 
@@ -238,6 +248,9 @@ function validateOptions<K>(options: GoMapOptions<K>): void {
   }
   if (options.name !== undefined && typeof options.name !== 'string') {
     throw new TypeError(`GoMap: option 'name' must be a string, got ${typeof options.name}`);
+  }
+  if (options.race !== undefined && typeof options.race !== 'boolean') {
+    throw new TypeError(`GoMap: option 'race' must be a boolean, got ${typeof options.race}`);
   }
   if (options.race === true) {
     throw new TypeError("GoMap: option 'race' is not available yet; see docs/runtime.md");
@@ -335,7 +348,10 @@ export class GoMap<K, V> implements Map<K, V> {
       this.hashHi = hashHigh;
       return lo;
     }
-    const h = BigInt.asUintN(64, this.customHasher(key));
+    // SameValueZero: a hasher that tells -0 from +0 must still see one key.
+    const raw = this.customHasher(((key as unknown) === 0 ? 0 : key) as K);
+    if (typeof raw !== 'bigint') throw new TypeError(`GoMap: option 'hasher' must return a bigint, got ${typeof raw}`);
+    const h = BigInt.asUintN(64, raw);
     this.hashHi = Number(h >> 32n);
     return Number(h & 0xffffffffn);
   }
@@ -422,7 +438,7 @@ export class GoMap<K, V> implements Map<K, V> {
 
   /** Stores value for key (mapassign). */
   set(key: K, value: V): this {
-    if (this.isNil) throw new NilMapError();
+    if (this.isNil) throw new NilMapError(key);
     if ((this.flags & hashWriting) !== 0) this.fail('ERR_CONCURRENT_MAP_WRITES', key);
     if ((key as unknown) === 0) key = 0 as K; // SameValueZero stores -0 as +0
     const lo = this.hash(key);
@@ -902,14 +918,32 @@ export class GoMap<K, V> implements Map<K, V> {
     };
   }
 
-  /** Node's util.inspect: shown like a native Map, named GoMap. */
+  /**
+   * Node's util.inspect: shown like a native Map, named GoMap. It reads the buckets directly: a
+   * loop would draw from `random` and set Go's iterator flags, so console.log would change the map.
+   */
   [Symbol.for('nodejs.util.inspect.custom')](
-    _depth: number,
-    options: object,
+    depth: number,
+    options: { stylize?: (text: string, style: string) => string },
     inspect: (value: unknown, options: object) => string,
   ): string {
     if (this.isNil) return 'GoMap(nil) {}';
-    return inspect(new Map(this), options).replace(/^Map/u, 'GoMap');
+    if (depth < 0) return options.stylize?.('[GoMap]', 'special') ?? '[GoMap]';
+    const entries = new Map<K, V>();
+    const collect = (arr: BucketArray<K, V>, b: number): void => {
+      for (let c = b; ; ) {
+        for (let s = c * bucketCnt; s < (c + 1) * bucketCnt; s++) {
+          if (arr.tophash[s]! >= minTopHash) entries.set(arr.keys[s] as K, arr.elems[s] as V);
+        }
+        c = arr.overflow[c]!;
+        if (c === 0) return;
+      }
+    };
+    // During a grow an entry is in its old bucket until that bucket is evacuated, then in the new.
+    const old = this.oldbuckets;
+    if (old !== null) for (let b = 0; b < old.nbuckets; b++) if (!old.evacuated(b)) collect(old, b);
+    if (this.buckets !== null) for (let b = 0; b < this.buckets.nbuckets; b++) collect(this.buckets, b);
+    return inspect(entries, { ...options, depth }).replace(/^Map/u, 'GoMap');
   }
 }
 
@@ -991,3 +1025,6 @@ class GoMapEntries<K, V> {
     return 'GoMap Iterator';
   }
 }
+// %IteratorPrototype%, as a Map's iterators have it: where the runtime has iterator helpers
+// (Node 22), keys().map(), .filter() and .toArray() work on a GoMap's iterators too.
+Object.setPrototypeOf(GoMapEntries.prototype, Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object);

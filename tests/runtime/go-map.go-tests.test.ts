@@ -7,7 +7,7 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { GoMap } from '../../lib/runtime/go-map.js';
+import { GoMap, NilMapError } from '../../lib/runtime/go-map.js';
 import { checkGoMapInvariants, tombstoneViolation } from '../helpers/go-map-invariants.js';
 import { readGoldenTrace } from '../helpers/golden.js';
 import { seededUint32 } from '../helpers/random.js';
@@ -646,6 +646,59 @@ describe('GoMap as a JavaScript Map', () => {
     expect(text).toContain("'b' => 2");
     expect(inspect({ nested: new GoMap([[1, { deep: true }]]) })).toBe('{ nested: GoMap(1) { 1 => { deep: true } } }');
   });
+
+  it('util.inspect honours depth, so a map that holds itself prints in a few lines', () => {
+    const map = new GoMap<string, unknown>([['a', 1]]);
+    map.set('self', map);
+    const text = inspect(map, { depth: 1 });
+    expect(text.split('\n').length).toBeLessThan(8);
+    expect(text).toContain("'self' => GoMap(2) {");
+    expect(text).toContain('[GoMap]');
+    expect(inspect({ a: { b: { c: new GoMap([[1, 1]]) } } })).toBe('{ a: { b: { c: [GoMap] } } }');
+  });
+
+  it('util.inspect changes nothing: no iterator start is drawn, no flag set, even mid-write', () => {
+    let draws = 0;
+    const map = new GoMap<number, number>({ random: () => ++draws });
+    for (let i = 0; i < 20; i++) map.set(i, i);
+    const before = map.debug();
+    expect(inspect(map)).toMatch(/^GoMap\(20\) \{/u);
+    expect(map.debug()).toEqual(before);
+    expect(draws).toBe(0);
+    const release = map.holdWriting();
+    expect(inspect(map)).toMatch(/^GoMap\(20\)/u);
+    release();
+  });
+
+  it('shows every entry to util.inspect in the middle of a grow', () => {
+    const map = new GoMap<number, number>();
+    let size = 0;
+    while (!map.stats().growing || size < 50) map.set(size, size++ * 10);
+    expect(map.stats().growing).toBe(true);
+    const text = inspect(map, { breakLength: Infinity, maxArrayLength: Infinity });
+    for (let i = 0; i < size; i++) expect(text).toContain(` ${i} => ${i * 10}`);
+  });
+
+  it('gives its iterators the iterator prototype a Map iterator has', () => {
+    const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object;
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(new GoMap().keys()))).toBe(iteratorPrototype);
+  });
+
+  it('rejects a race option that is not a boolean, and a hasher that returns no bigint', () => {
+    expect(() => new GoMap({ race: 'yes' as unknown as boolean })).toThrow(new TypeError("GoMap: option 'race' must be a boolean, got string"));
+    const map = new GoMap<number, number>({ hasher: (() => 5) as unknown as (key: number) => bigint });
+    expect(() => map.set(1, 1)).toThrow(new TypeError("GoMap: option 'hasher' must return a bigint, got number"));
+    expect(map.size).toBe(0);
+  });
+
+  it('gives a custom hasher +0 for -0, so get, has and delete find what set stored', () => {
+    const map = new GoMap<number, string>({ hasher: (key) => (Object.is(key, -0) ? 99n : BigInt(key)) });
+    map.set(-0, 'zero');
+    expect(map.get(-0)).toBe('zero');
+    expect(map.has(-0)).toBe(true);
+    expect(map.delete(-0)).toBe(true);
+    expect(map.size).toBe(0);
+  });
 });
 
 describe('GoMap.nil: the nil map', () => {
@@ -672,6 +725,8 @@ describe('GoMap.nil: the nil map', () => {
     expect((thrown as Error).message).toBe('assignment to entry in nil map');
     // CONVENTIONS: every error the runtime throws carries a code.
     expect((thrown as { code?: unknown }).code).toEqual(expect.any(String));
+    expect(thrown).toBeInstanceOf(NilMapError);
+    expect((thrown as NilMapError).key).toBe('a');
     expect(map.size).toBe(0);
     expect(map.has('a')).toBe(false);
   });

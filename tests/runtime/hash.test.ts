@@ -379,6 +379,32 @@ describe('hashKey', () => {
       expect(longest(unseeded)).toBeGreaterThan(200);
     });
 
+    it('keeps the cost of a lookup flat as the flood grows from 1000 to 8000 keys', () => {
+      // A lookup walks the chain its key's bucket heads, so its cost is that chain's length: here
+      // the mean over keys (a chain of length n weighted by the n buckets of keys in it). Seeded,
+      // it stays at about one bucket whatever the flood's size. Under FNV-1a it grows with the
+      // flood: 8 times the keys in 4 times the chain length (the 8000-key map has B = 11, and
+      // the 11th bit, which the flood does not fix, splits the one chain in two).
+      const meanChain = (map: GoMap<string, number>): number => {
+        const { chainLengths } = map.stats();
+        let buckets = 0;
+        let weighted = 0;
+        chainLengths.forEach((count, length) => {
+          buckets += count * length;
+          weighted += count * length * length;
+        });
+        return weighted / buckets;
+      };
+      const flood = collidingKeys(8000, candidate, fnv1a);
+      const costs = [1000, 8000].map((size) => {
+        const entries = flood.slice(0, size).map((key, i): [string, number] => [key, i]);
+        return { seeded: meanChain(new GoMap(entries)), unseeded: meanChain(new GoMap(entries, { hasher: (key) => BigInt(fnv1a(key)) })) };
+      });
+      expect(costs[0]!.seeded).toBeLessThan(1.5);
+      expect(costs[1]!.seeded).toBeLessThan(1.5);
+      expect(costs[1]!.unseeded / costs[0]!.unseeded).toBeGreaterThan(3);
+    });
+
     it('defeats a structural multicollision: 2048 strings that collide under MurmurHash3 for every seed', () => {
       const { texts, words } = murmur3Multicollision(11);
       for (const seed of [0, 1, randomSeed()]) {
