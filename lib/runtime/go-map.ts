@@ -876,14 +876,21 @@ export class GoMap<K, V> implements Map<K, V> {
   /** The header and every bucket, in the golden traces' `state` shape. */
   debug(): GoMapDebugState<K> {
     return {
+      ...this.header(),
+      buckets: this.buckets === null ? null : dumpChains(this.buckets),
+      oldbuckets: this.oldbuckets === null ? null : dumpChains(this.oldbuckets),
+    };
+  }
+
+  /** The hmap header alone: debug() without the bucket dumps, cheap enough to take after every op. */
+  header(): GoMapHeader {
+    return {
       count: this.count,
       flags: this.flags,
       B: this.B,
       noverflow: this.noverflow,
       nevacuate: this.nevacuate,
       growing: this.growing(),
-      buckets: this.buckets === null ? null : dumpChains(this.buckets),
-      oldbuckets: this.oldbuckets === null ? null : dumpChains(this.oldbuckets),
     };
   }
 

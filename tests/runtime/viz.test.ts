@@ -1,8 +1,12 @@
 // The bucket pictures, drawn from states recorded from the real Go 1.19 runtime (no GoMap involved).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GoMapChain, GoMapDebugState } from '../../lib/runtime/go-map.js';
 import { renderGoMapStates, renderGoMapStateSvg } from '../../lib/runtime/viz.js';
 import { readGoldenTrace } from '../helpers/golden.js';
+import { repoRoot, run } from '../helpers/run.js';
 
 interface Trace {
   ops: { op: string; key?: number; state?: GoMapDebugState<number> }[];
@@ -142,5 +146,32 @@ describe('renderGoMapStates', () => {
     const svg = renderGoMapStateSvg(state, 'long key', { formatKey: (k) => k.toUpperCase() });
     expect(svg).toContain('>A-RA…</text>');
     expect(svg).toContain(`key ${key.toUpperCase()}</title>`);
+  });
+});
+
+describe('npm run viz (scripts/viz.js)', () => {
+  const script = path.join(repoRoot, 'scripts/viz.js');
+  const out = mkdtempSync(path.join(tmpdir(), 'viz-'));
+
+  it('draws the pictures docs/runtime.md shows, byte for byte', () => {
+    const html = path.join(out, 'gomap.html');
+    const svg = path.join(out, 'gomap-grow.svg');
+    const result = run(process.execPath, [script, '--out', html, '--svg', svg], { cwd: repoRoot });
+    expect(result.status, result.stderr).toBe(0);
+    expect(readFileSync(html, 'utf8')).toBe(readFileSync(path.join(repoRoot, 'docs/img/gomap.html'), 'utf8'));
+    expect(readFileSync(svg, 'utf8')).toBe(readFileSync(path.join(repoRoot, 'docs/img/gomap-grow.svg'), 'utf8'));
+    // Before, during and after the grow from 4 to 8 buckets: the old and new arrays side by side.
+    expect(readFileSync(html, 'utf8')).toContain('nevacuate');
+  });
+
+  it('replays a script of its own and draws a frame after each op it names', async () => {
+    const file = path.join(out, 'script.json');
+    writeFileSync(file, JSON.stringify({ ops: [{ op: 'set', key: 1 }, { op: 'set', key: 2 }, { op: 'delete', key: 1 }], frames: [1, { after: 2, caption: 'after delete 1' }] }));
+    const html = path.join(out, 'script.html');
+    const result = run(process.execPath, [script, '--script', file, '--out', html], { cwd: repoRoot });
+    expect(result.status, result.stderr).toBe(0);
+    const text = readFileSync(html, 'utf8');
+    expect(text).toContain('after delete 1');
+    await expect(text).toMatchFileSnapshot('./__snapshots__/viz.script.html');
   });
 });
