@@ -1,7 +1,7 @@
 // The race the rules report, run for real: 100 Promise.all tasks count hits on one route, each
 // reading the count, awaiting an audit, then writing count + 1.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConcurrentMapError, SafeMap } from 'eslint-plugin-maprace/runtime';
+import { ConcurrentMapError, GoMap, SafeMap } from 'eslint-plugin-maprace/runtime';
 
 const tasks = 100;
 const audit = () => sleep(Math.random() * 5);
@@ -17,7 +17,28 @@ await Promise.all(
 );
 console.log(`Map:     ${tasks} increments, final count ${hits.get('/home')}  <- lost updates, and no error`);
 
-// 2. SafeMap.update: the read-modify-write holds the key's lock across the await.
+// 2. GoMap, Go's map, with each read-modify-write marked as a write in progress across its await
+//    (the hook race mode drives): the first task that cuts in stops, as Go's runtime stops it.
+const goHits = new GoMap([['/home', 0]], { name: 'hits' });
+try {
+  await Promise.all(
+    Array.from({ length: tasks }, async () => {
+      const count = goHits.get('/home') ?? 0;
+      const writing = goHits.holdWriting('/home');
+      try {
+        await audit();
+      } finally {
+        writing();
+      }
+      goHits.set('/home', count + 1);
+    }),
+  );
+} catch (error) {
+  if (!(error instanceof ConcurrentMapError)) throw error;
+  console.log(`GoMap:   the second task's read throws ${error.name}: fatal error: ${error.message} (${error.code})`);
+}
+
+// 3. SafeMap.update: the read-modify-write holds the key's lock across the await.
 const safeHits = new SafeMap();
 await Promise.all(
   Array.from({ length: tasks }, () =>
@@ -29,7 +50,7 @@ await Promise.all(
 );
 console.log(`SafeMap: ${tasks} increments, final count ${safeHits.get('/home')}`);
 
-// 3. Code that still writes behind SafeMap's back fails loudly, with Go's words.
+// 4. Code that still writes behind SafeMap's back fails loudly, with Go's words.
 const pending = safeHits.update('/home', async (count = 0) => {
   await audit();
   return count + 1;

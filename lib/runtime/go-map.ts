@@ -855,9 +855,10 @@ export class GoMap<K, V> implements Map<K, V> {
   // ---- race-mode hooks -----------------------------------------------------------------------
 
   /**
-   * @internal For race mode: marks a write as in progress until the returned function is called,
-   * so that any access in between fails as Go's hashWriting checks fail. Race mode holds it across
-   * the await of a read-modify-write; holding it twice is itself "concurrent map writes".
+   * The race-mode hook: marks a write as in progress (Go's hashWriting) until the returned
+   * function is called, so that any access in between fails as Go's checks fail. Held across the
+   * await of a read-modify-write, it turns the lost update of concurrent tasks into Go's panic in
+   * the task that cuts in. Holding it twice is itself "concurrent map writes".
    */
   holdWriting(key?: unknown): () => void {
     if (this.isNil) throw new NilMapError();
