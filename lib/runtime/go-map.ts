@@ -927,6 +927,14 @@ export class GoMap<K, V> implements Map<K, V> {
   }
 
   /**
+   * JSON.stringify gives `{}`, as for a native Map, rather than the fields: they hold the hash
+   * seed that keeps collision flooding out.
+   */
+  toJSON(): Record<string, never> {
+    return {};
+  }
+
+  /**
    * Node's util.inspect: shown like a native Map, named GoMap. It reads the buckets directly: a
    * loop would draw from `random` and set Go's iterator flags, so console.log would change the map.
    */

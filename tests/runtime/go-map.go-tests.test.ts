@@ -679,6 +679,12 @@ describe('GoMap as a JavaScript Map', () => {
     for (let i = 0; i < size; i++) expect(text).toContain(` ${i} => ${i * 10}`);
   });
 
+  it('is {} to JSON.stringify, as a Map is, and so never hands out its hash seed', () => {
+    const map = new GoMap([[1, 2]]);
+    expect(JSON.stringify(map)).toBe(JSON.stringify(new Map([[1, 2]])));
+    expect(JSON.stringify({ map })).toBe('{"map":{}}');
+  });
+
   it('gives its iterators the iterator prototype a Map iterator has', () => {
     const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]())) as object;
     expect(Object.getPrototypeOf(Object.getPrototypeOf(new GoMap().keys()))).toBe(iteratorPrototype);
