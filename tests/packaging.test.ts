@@ -1,6 +1,7 @@
-// The package as a user receives it: packed, installed into a new project, loaded from CommonJS
-// and from ES modules, and checked by publint and @arethetypeswrong/cli.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+// The package as a user receives it: built from the sources and packed (`npm pack`, whose prepack
+// script runs the build), installed into a new project, loaded from CommonJS and from ES modules,
+// and checked by publint and @arethetypeswrong/cli.
+import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeProject, repoRoot, run } from './helpers/run.js';
@@ -8,6 +9,11 @@ import { makeProject, repoRoot, run } from './helpers/run.js';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let project: string;
 let tarball: string;
+/** A copy of what the package is built from, without dist/: the build runs there, not in the repository. */
+let source: string;
+
+// What `npm pack` needs to build the package and pack it: package.json's `files` and the build inputs.
+const sourceEntries = ['package.json', 'tsconfig.json', 'tsup.config.ts', 'README.md', 'lib', 'bin', 'docs'];
 
 const expectedPluginShape = {
   name: 'eslint-plugin-maprace',
@@ -33,7 +39,14 @@ console.log(JSON.stringify({
 `;
 
 beforeAll(() => {
-  expect(existsSync(path.join(repoRoot, 'dist/index.js')), 'run `npm run build` first').toBe(true);
+  // The build goes to a copy of the sources: tsup empties dist/ first, and the other test files
+  // run the repository's dist/ at the same time.
+  source = path.join(makeProject({}), 'eslint-plugin-maprace');
+  mkdirSync(source);
+  for (const entry of sourceEntries) cpSync(path.join(repoRoot, entry), path.join(source, entry), { recursive: true });
+  symlinkSync(path.join(repoRoot, 'node_modules'), path.join(source, 'node_modules'), 'dir');
+  expect(existsSync(path.join(source, 'dist')), 'the copy starts without a build').toBe(false);
+
   project = makeProject({
     'package.json': JSON.stringify({ name: 'consumer', private: true, type: 'commonjs' }),
     'probe.cjs': probe((s) => `require('${s}')`),
@@ -42,8 +55,9 @@ beforeAll(() => {
       : s.endsWith('maprace') ? `(await import('${s}')).default` : `await import('${s}')`)),
     'src/app.ts': 'export const answer = 42;\n',
   });
-  const packed = run(npm, ['pack', '--ignore-scripts', '--pack-destination', project, '--silent'], { cwd: repoRoot });
+  const packed = run(npm, ['pack', '--pack-destination', project, '--silent'], { cwd: source });
   expect(packed.status, packed.stderr).toBe(0);
+  expect(existsSync(path.join(source, 'dist/index.js')), 'prepack built dist/').toBe(true);
   tarball = path.join(project, packed.stdout.trim().split('\n').at(-1)!);
   const installed = run(
     npm,
@@ -89,6 +103,23 @@ describe('the installed package', () => {
     expect(lint.status).toBe(0);
   });
 
+  it('installs neither the SARIF formatter (an optional peer) nor a second ESLint', () => {
+    const modules = path.join(project, 'node_modules');
+    expect(existsSync(path.join(modules, '@microsoft/eslint-formatter-sarif'))).toBe(false);
+    expect(existsSync(path.join(modules, 'jschardet'))).toBe(false);
+    expect(readdirSync(modules, { recursive: true }).filter((f) => String(f).endsWith(`${path.sep}eslint${path.sep}package.json`)))
+      .toEqual([]);
+  });
+
+  it('maprace --format sarif without the formatter says what to install, in one line, with exit code 2', () => {
+    const result = run(path.join(project, 'node_modules/.bin/maprace'), ['--format', 'sarif', 'src'], { cwd: project });
+    expect(result.stderr).toBe(
+      'maprace: --format sarif needs @microsoft/eslint-formatter-sarif, which is not installed: npm install --save-dev @microsoft/eslint-formatter-sarif\n',
+    );
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(2);
+  });
+
   it('race mode loads with node --import', () => {
     writeFileSync(path.join(project, 'check-race.mjs'),
       "import { isRaceModeRequested } from 'eslint-plugin-maprace/runtime';\nconsole.log(isRaceModeRequested());\n");
@@ -99,7 +130,7 @@ describe('the installed package', () => {
 
 describe('package linters', () => {
   it('publint finds nothing, suggestions included', () => {
-    const result = run(npm, ['exec', '--no', '--', 'publint', '--strict'], { cwd: repoRoot });
+    const result = run(npm, ['exec', '--no', '--', 'publint', '--strict'], { cwd: source });
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('All good!');
   });

@@ -28,11 +28,18 @@ Type information is used when a tsconfig.json is found above the paths.
 
 Options:
   --fix                 apply the rules' fixes to the files
-  --format <name>       stylish (default), json or sarif
+  --format <name>       stylish (default), json or sarif (sarif needs
+                        @microsoft/eslint-formatter-sarif installed)
   --quiet               report errors only, not warnings
   --no-type-check       never use type information
   -h, --help            show this help
   -v, --version         show the versions of maprace and of the ESLint it runs
+
+Files named on the command line that maprace does not lint (not JavaScript or TypeScript,
+ignored by .gitignore, inside node_modules) are named on stderr and skipped.
+
+Exit codes: 0 no problems, 1 problems found, 2 a usage error: an unknown flag, a path that
+does not exist, nothing to lint in the paths, or --format sarif without its formatter.
 `;
 
 export function parseCliArgs(argv: readonly string[]): CliOptions {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import parser from '@typescript-eslint/parser';
 import type { TSESLint } from '@typescript-eslint/utils';
+import { sourceFiles } from '../configs/index.js';
 import type { MapracePlugin } from '../index.js';
 import {
   findTsconfigAbove,
@@ -12,7 +13,7 @@ import {
 
 type FlatConfig = TSESLint.FlatConfig.Config;
 
-export const sourceFilePatterns = ['**/*.{js,mjs,cjs,jsx,ts,mts,cts,tsx}'];
+export const sourceFilePatterns = sourceFiles;
 
 export interface LintSetup {
   configs: FlatConfig[];

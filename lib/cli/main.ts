@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as eslintApi from 'eslint';
 import type { ESLint as ESLintInstance } from 'eslint';
 import plugin from '../index.js';
 import { parseCliArgs, usage, UsageError, type CliOptions } from './args.js';
-import { createLintSetup } from './config.js';
+import { createLintSetup, sourceFilePatterns } from './config.js';
+import { ignoredReason } from './ignored.js';
 import { Progress } from './progress.js';
-
-const require = createRequire(import.meta.url);
+import { loadSarifFormatter, missingSarifMessage, type SarifFormatter } from './sarif.js';
 
 /** Where the command reads and writes; the real process by default, a fake one in tests. */
 export interface CliIo {
@@ -30,20 +29,20 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
+/** What maprace says when the paths hold nothing it lints (exit code 2). */
+const nothingToLint = (targets: readonly string[], explain = true) =>
+  `no files to lint in ${targets.join(' ')}` +
+  (explain ? ' (maprace lints .js .mjs .cjs .jsx .ts .mts .cts .tsx files outside node_modules and .gitignore)' : '');
+
 async function format(
   eslint: ESLintInstance,
   options: CliOptions,
   results: ESLintInstance.LintResult[],
   cwd: string,
+  sarif: SarifFormatter | undefined,
 ): Promise<string> {
   const rulesMeta = eslint.getRulesMetaForResults(results);
-  if (options.format === 'sarif') {
-    const sarif = require('@microsoft/eslint-formatter-sarif') as (
-      results: ESLintInstance.LintResult[],
-      data: { cwd: string; rulesMeta: typeof rulesMeta },
-    ) => string;
-    return `${sarif(results, { cwd, rulesMeta })}\n`;
-  }
+  if (sarif !== undefined) return `${sarif(results, { cwd, rulesMeta })}\n`;
   const formatter = await eslint.loadFormatter(options.format);
   const text = await formatter.format(results, { cwd, rulesMeta } as never);
   return options.format === 'json' ? `${text}\n` : text;
@@ -75,6 +74,13 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr.write(`maprace: no such file or directory: ${missing}\n`);
     return 2;
   }
+  // The SARIF formatter is an optional peer dependency: loaded only for --format sarif, and
+  // checked before the run rather than after it.
+  const sarif = options.format === 'sarif' ? loadSarifFormatter(io.cwd) : undefined;
+  if (options.format === 'sarif' && sarif === undefined) {
+    io.stderr.write(`maprace: ${missingSarifMessage}\n`);
+    return 2;
+  }
 
   const setup = createLintSetup({
     cwd: io.cwd,
@@ -89,7 +95,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const configs = [...setup.configs];
   if (progress !== undefined) {
     configs.push({
-      files: ['**/*'],
+      files: sourceFilePatterns,
       plugins: { 'maprace-cli': progress.plugin() },
       rules: { 'maprace-cli/count': 'warn' },
     });
@@ -102,20 +108,35 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   });
 
   progress?.start();
-  let results: ESLintInstance.LintResult[];
+  let linted: ESLintInstance.LintResult[];
   try {
-    results = await eslint.lintFiles(options.paths);
+    linted = await eslint.lintFiles(options.paths);
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0] ?? String(error);
+    const { messageTemplate, messageData } = error as { messageTemplate?: string; messageData?: { pattern?: string } };
+    const message = messageTemplate === 'all-matched-files-ignored'
+      ? nothingToLint([messageData?.pattern ?? options.paths.join(', ')])
+      : (error as Error).message.split('\n')[0] ?? String(error);
     io.stderr.write(`maprace: ${message}\n`);
     return 2;
   } finally {
     progress?.stop();
   }
+  // Files named on the command line that ESLint did not lint are not problems: say why, and
+  // leave them out of the output and the counts.
+  const results = linted.filter((result) => {
+    const reason = ignoredReason(result);
+    if (reason !== undefined) io.stderr.write(`maprace: skipped ${path.relative(io.cwd, result.filePath)}: ${reason}\n`);
+    return reason === undefined;
+  });
+  if (results.length === 0) {
+    // Each path was a file, and each was skipped with its reason just above.
+    io.stderr.write(`maprace: ${nothingToLint(options.paths, false)}\n`);
+    return 2;
+  }
   if (options.fix) await ESLint.outputFixes(results);
   const shown = options.quiet ? ESLint.getErrorResults(results) : results;
 
-  const output = await format(eslint, options, shown, io.cwd);
+  const output = await format(eslint, options, shown, io.cwd, sarif);
   io.stdout.write(output);
 
   const errors = shown.reduce((sum, result) => sum + result.errorCount, 0);

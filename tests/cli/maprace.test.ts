@@ -1,10 +1,11 @@
 // The `maprace` command as a user runs it: the built bin in a child process.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeProject, repoRoot, run } from '../helpers/run.js';
 
 const bin = path.join(repoRoot, 'dist/cli/bin.js');
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 const maprace = (cwd: string, ...args: string[]) => run(process.execPath, [bin, ...args], { cwd });
 
@@ -44,6 +45,55 @@ describe('usage', () => {
     const result = maprace(makeProject({ 'a.ts': cleanModule }), 'src/**/*.ts');
     expect(result.status).toBe(2);
     expect(result.stderr).toBe("maprace: No files matching 'src/**/*.ts' were found.\n");
+  });
+});
+
+// Files the user names that maprace does not lint are neither problems nor counted.
+describe('files it does not lint', () => {
+  const cwd = makeProject({
+    '.gitignore': 'generated/\n',
+    'README.md': '# app\n',
+    'docs/guide.md': '# guide\n',
+    'a.ts': cleanModule,
+    'generated/broken.ts': brokenModule,
+    'node_modules/dep/index.js': brokenModule,
+  });
+
+  it.each([
+    ['README.md', 'not a JavaScript or TypeScript file'],
+    ['generated/broken.ts', 'ignored by .gitignore'],
+    ['node_modules/dep/index.js', 'inside node_modules'],
+  ])('%s alone: says why it is skipped, that nothing is left to lint, and exits 2', (file, reason) => {
+    const result = maprace(cwd, file);
+    expect(result.stderr).toBe(`maprace: skipped ${file}: ${reason}\nmaprace: no files to lint in ${file}\n`);
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(2);
+  });
+
+  it('next to a linted file: skipped on stderr, the summary counts the linted file only, exit 0', () => {
+    const result = maprace(cwd, 'a.ts', 'README.md', 'generated/broken.ts', 'node_modules/dep/index.js');
+    expect(result.stdout).toBe('maprace: no problems in 1 file (syntactic)\n');
+    expect(result.stderr).toBe([
+      'maprace: skipped README.md: not a JavaScript or TypeScript file',
+      'maprace: skipped generated/broken.ts: ignored by .gitignore',
+      'maprace: skipped node_modules/dep/index.js: inside node_modules',
+      '',
+    ].join('\n'));
+    expect(result.status).toBe(0);
+  });
+
+  it('never suggests ESLint flags that maprace does not have', () => {
+    const result = maprace(cwd, 'a.ts', 'README.md', 'generated/broken.ts', 'node_modules/dep/index.js', '--format', 'json');
+    expect(result.stdout + result.stderr).not.toMatch(/--no-ignore|--no-warn-ignored|ignore pattern/u);
+    expect((JSON.parse(result.stdout) as { filePath: string }[]).map((r) => path.basename(r.filePath))).toEqual(['a.ts']);
+  });
+
+  it.each(['docs', 'generated'])('a directory with nothing to lint (%s) is a usage error with a clear message', (dir) => {
+    const result = maprace(cwd, dir);
+    expect(result.stderr).toBe(
+      `maprace: no files to lint in ${dir} (maprace lints .js .mjs .cjs .jsx .ts .mts .cts .tsx files outside node_modules and .gitignore)\n`,
+    );
+    expect(result.status).toBe(2);
   });
 });
 
@@ -171,5 +221,31 @@ describe('formats', () => {
     expect(log.runs[0]?.invocations[0]?.toolConfigurationNotifications).toEqual([
       expect.objectContaining({ level: 'error', message: { text: 'Parsing error: Expression expected.' } }),
     ]);
+  });
+
+  // Without the optional peer dependency, see tests/packaging.test.ts (an install that lacks it).
+});
+
+describe('the command from a clone of this repository', () => {
+  it('npm exec --offline -- maprace examples/racy runs this build (the package installs itself as a devDependency)', () => {
+    const result = run(npm, ['exec', '--offline', '--', 'maprace', 'examples/racy'], { cwd: repoRoot });
+    expect(result.stdout).toMatch(/maprace: \d+ problems \(\d+ errors, 0 warnings\) in 4 of 4 files \(type-aware with examples\/tsconfig\.json\)\n$/u);
+    expect(result.stdout).toContain(`examples${path.sep}racy${path.sep}route-stats.ts`);
+    expect(result.stdout).toContain('maprace/no-unguarded-map-in-promise-all');
+    expect(result.status).toBe(1);
+  });
+
+  it('node_modules/.bin/maprace is the committed bin/maprace.js, which exists before any build', () => {
+    expect(readFileSync(path.join(repoRoot, 'node_modules/.bin/maprace'), 'utf8'))
+      .toBe(readFileSync(path.join(repoRoot, 'bin/maprace.js'), 'utf8'));
+  });
+
+  it('bin/maprace.js without a build says how to make one, with exit code 2', () => {
+    const clone = makeProject({ 'package.json': JSON.stringify({ type: 'module' }), 'bin/.keep': '' });
+    const stub = path.join(clone, 'bin/maprace.js');
+    copyFileSync(path.join(repoRoot, 'bin/maprace.js'), stub);
+    const result = run(process.execPath, [stub, '--version'], { cwd: clone });
+    expect(result.stderr).toBe('maprace: dist/cli/bin.js is missing: run `npm run build` first\n');
+    expect(result.status).toBe(2);
   });
 });

@@ -1,3 +1,4 @@
+import tsParser from '@typescript-eslint/parser';
 import { ESLintUtils } from '@typescript-eslint/utils';
 import { describe, expect, it } from 'vitest';
 import { ruleLevels } from '../../lib/configs/rule-levels.js';
@@ -50,9 +51,31 @@ describe('the plugin object', () => {
     expect(plugin.configs['legacy-strict'].plugins).toEqual(['maprace']);
   });
 
-  it('recommended-type-checked asks typescript-eslint for the project service', () => {
+  it('recommended and strict apply to every JavaScript and TypeScript file, parsed by typescript-eslint without a project', () => {
+    for (const name of ['recommended', 'strict'] as const) {
+      const config = plugin.configs[name];
+      expect(config.files).toEqual(['**/*.{js,mjs,cjs,jsx,ts,mts,cts,tsx}']);
+      expect(config.languageOptions?.parser).toBe(tsParser);
+      expect(config.languageOptions?.parserOptions).toBeUndefined();
+    }
+  });
+
+  it('recommended-type-checked asks typescript-eslint for the project service, on the TypeScript files only', () => {
     const config = plugin.configs['recommended-type-checked'];
+    expect(config.files).toEqual(['**/*.{ts,mts,cts,tsx}']);
+    expect(config.languageOptions?.parser).toBe(tsParser);
     expect(config.languageOptions?.parserOptions).toEqual({ projectService: true });
     expect(config.rules).toEqual(plugin.configs.recommended.rules);
+  });
+
+  it('the legacy configs parse the TypeScript files with typescript-eslint through overrides, so ESLint lints them without --ext', () => {
+    for (const name of ['legacy-recommended', 'legacy-strict'] as const) {
+      expect(plugin.configs[name].overrides).toEqual([
+        { files: ['*.ts', '*.mts', '*.cts', '*.tsx'], parser: '@typescript-eslint/parser' },
+      ]);
+      expect(plugin.configs[name].parserOptions).toEqual({ ecmaVersion: 'latest' });
+    }
+    expect(plugin.configs['legacy-recommended'].rules).toEqual(plugin.configs.recommended.rules);
+    expect(plugin.configs['legacy-strict'].rules).toEqual(plugin.configs.strict.rules);
   });
 });
