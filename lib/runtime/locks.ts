@@ -183,16 +183,57 @@ export class WaitBound {
 /** Validates LockOptions the way every public method does. */
 export function checkLockOptions(what: string, options: LockOptions | undefined): void {
   if (options === undefined) return;
-  if (typeof options !== 'object' || options === null) throw new TypeError(`${what}: options must be an object`);
+  if (!isPlainObject(options)) {
+    throw new TypeError(`${what}: options must be a plain object such as { signal, timeout }, got ${describeValue(options)}`);
+  }
   for (const key of Object.keys(options)) {
     if (key !== 'signal' && key !== 'timeout') throw new TypeError(`${what}: unknown option '${key}'`);
   }
   const { timeout, signal } = options;
-  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity)) {
-    throw new TypeError(`${what}: option 'timeout' must be a finite number of milliseconds >= 0, got ${String(timeout)}`);
+  if (timeout !== undefined) {
+    if (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity) {
+      throw new TypeError(`${what}: option 'timeout' must be a finite number of milliseconds >= 0, got ${describeValue(timeout)}`);
+    }
+    if (timeout > MAX_TIMEOUT) {
+      // setTimeout would fire after about 1 ms instead (its delay is a signed 32-bit integer)
+      throw new TypeError(`${what}: option 'timeout' must be at most ${MAX_TIMEOUT} ms (about 24.8 days, setTimeout's limit), got ${timeout}`);
+    }
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`${what}: option 'signal' must be an AbortSignal`);
+    throw new TypeError(`${what}: option 'signal' must be an AbortSignal, got ${describeValue(signal)}`);
+  }
+}
+
+/** The longest timeout setTimeout honours: 2^31 - 1 ms. Node fires a longer one after 1 ms. */
+export const MAX_TIMEOUT = 2 ** 31 - 1;
+
+/** An object literal (or Object.create(null)): what options are. A Date, a Map, a signal are not. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A value as an error message shows it: its type, and its text when short. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return `string '${value.length > 40 ? `${value.slice(0, 40)}…` : value}'`;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return `${typeof value} ${String(value)}`;
+    case 'symbol':
+      return value.toString();
+    case 'function':
+      return 'a function';
+    default: {
+      const tag = Object.prototype.toString.call(value).slice(8, -1);
+      if (tag === 'Object') return 'an object';
+      return `${/^[AEIOU]/u.test(tag) ? 'an' : 'a'} ${tag}`;
+    }
   }
 }
 
@@ -239,18 +280,25 @@ export function compareKeys(a: unknown, b: unknown): number {
 
 // ---- sections -----------------------------------------------------------------------------------
 
+const maxSpareLocks = 16;
+
 /** The locks of one map (or one shard): the map-wide lock and a lock per key in use. */
 export class LockTable<K> {
   /** @internal */
   readonly global = new ModeLock();
   private readonly keys = new Map<K, ModeLock>();
+  /**
+   * Idle key locks kept for reuse: a key's lock exists only while someone holds or waits for it,
+   * so an uncontended section would otherwise allocate one and drop it every time.
+   */
+  private readonly spare: ModeLock[] = [];
   /** Sections holding locks in this table. */
   active = 0;
 
   /** @internal */
   keyLock(key: K): ModeLock {
     let lock = this.keys.get(key);
-    if (lock === undefined) this.keys.set(key, (lock = new ModeLock()));
+    if (lock === undefined) this.keys.set(key, (lock = this.spare.pop() ?? new ModeLock()));
     return lock;
   }
 
@@ -264,8 +312,7 @@ export class LockTable<K> {
   tryKey(key: K, write: boolean): Section<K> | undefined {
     const globalMode: LockMode = write ? 'IX' : 'IS';
     if (!this.global.tryAcquire(globalMode)) return undefined;
-    let lock = this.keys.get(key);
-    if (lock === undefined) this.keys.set(key, (lock = new ModeLock()));
+    const lock = this.keyLock(key);
     if (!lock.tryAcquire(write ? 'X' : 'S')) {
       this.global.release(globalMode);
       return undefined;
@@ -276,60 +323,34 @@ export class LockTable<K> {
 
   /**
    * acquireSections for one key of this table, without its bookkeeping: the map-wide lock, then
-   * the key's lock, each requested the moment the one before is granted.
+   * the key's lock, each requested the moment the one before is granted. `waiting` hears the
+   * outcome, always later (see deliverGrants()).
    */
-  acquireKey<T>(key: K, write: boolean, bound: WaitBound | undefined, make: (sections: Section<K>[]) => T): Promise<T> {
-    const globalMode: LockMode = write ? 'IX' : 'IS';
-    const keyMode: LockMode = write ? 'X' : 'S';
-    return new Promise<T>((resolve, reject) => {
-      let stage = 0; // 0: waiting for the map-wide lock, 1: for the key's, 2: done
-      let keyLock: ModeLock | undefined;
-      let stop: (() => void) | undefined;
-      const done = (): void => {
-        stage = 2;
-        stop?.();
-        bound?.dispose();
-        this.active++;
-        resolve(make([new Section(this, [key], write)]));
-      };
-      const keyWaiter: Waiter = { mode: keyMode, grant: done };
-      const toKey = (): void => {
-        stage = 1;
-        keyLock = this.keyLock(key);
-        if (keyLock.enqueue(keyWaiter)) done();
-      };
-      const globalWaiter: Waiter = { mode: globalMode, grant: toKey };
-      if (bound !== undefined) {
-        stop = bound.onEnd((error) => {
-          if (stage === 2) return;
-          if (stage === 0) this.global.cancel(globalWaiter);
-          else {
-            keyLock!.cancel(keyWaiter);
-            this.forget(key);
-            this.global.release(globalMode);
-          }
-          bound.dispose();
-          reject(error);
-        });
-      }
-      if (this.global.enqueue(globalWaiter)) toKey();
-    });
+  acquireKey(key: K, write: boolean, bound: WaitBound | undefined, waiting: Waiting<Section<K>[]>): void {
+    new KeyWait(this, key, write, bound, waiting).start();
   }
 
   /** @internal Drops the lock of a key nobody holds or waits for. */
   forget(key: K): void {
-    if (this.keys.get(key)?.idle === true) this.keys.delete(key);
+    const lock = this.keys.get(key);
+    if (lock?.idle === true) this.drop(key, lock);
   }
 
-  /** @internal */
+  private drop(key: K, lock: ModeLock): void {
+    this.keys.delete(key);
+    if (this.spare.length < maxSpareLocks) this.spare.push(lock);
+  }
+
+  /** @internal Call between changing++ and changing-- (Section.release does). */
   releaseSection(section: Section<K>): void {
     this.active--;
     const keyMode: LockMode = section.write ? 'X' : 'S';
     if (section.keys !== null) {
       for (let j = section.keys.length - 1; j >= 0; j--) {
         const key = section.keys[j]!;
-        this.keys.get(key)!.release(keyMode);
-        this.forget(key);
+        const lock = this.keys.get(key)!;
+        lock.release(keyMode);
+        if (lock.idle) this.drop(key, lock);
       }
     }
     this.global.release(globalModeOf(section.keys, section.write));
@@ -344,6 +365,69 @@ export class LockTable<K> {
       waiting += lock.waiting;
     }
     return { lockedKeys, waiting };
+  }
+}
+
+/** One request for one key's lock (LockTable.acquireKey): first the map-wide lock, then the key's. */
+class KeyWait<K> implements Waiter {
+  /** The mode asked of the lock it waits in: IX/IS of the map-wide lock, then X/S of the key's. */
+  mode: LockMode;
+  private stage = 0; // 0: waiting for the map-wide lock, 1: for the key's, 2: done
+  private keyLock: ModeLock | undefined;
+  private stop: (() => void) | undefined;
+
+  constructor(
+    private readonly table: LockTable<K>,
+    private readonly key: K,
+    private readonly write: boolean,
+    private readonly bound: WaitBound | undefined,
+    private readonly waiting: Waiting<Section<K>[]>,
+  ) {
+    this.mode = write ? 'IX' : 'IS';
+  }
+
+  start(): void {
+    if (this.bound !== undefined) this.stop = this.bound.onEnd((error) => this.end(error));
+    changing++;
+    try {
+      if (this.table.global.enqueue(this)) this.grant();
+    } finally {
+      changing--;
+    }
+    deliverGrants();
+  }
+
+  /** Called by the lock it waits in, once it holds it. */
+  grant(): void {
+    if (this.stage === 0) {
+      this.stage = 1;
+      this.mode = this.write ? 'X' : 'S';
+      this.keyLock = this.table.keyLock(this.key);
+      if (!this.keyLock.enqueue(this)) return;
+    }
+    this.stage = 2;
+    this.stop?.();
+    this.bound?.dispose();
+    this.table.active++;
+    deliver(this.waiting, [new Section(this.table, [this.key], this.write)]);
+  }
+
+  private end(error: SafeMapError): void {
+    if (this.stage === 2) return;
+    changing++;
+    try {
+      if (this.stage === 0) this.table.global.cancel(this);
+      else {
+        this.keyLock!.cancel(this);
+        this.table.forget(this.key);
+        this.table.global.release(this.write ? 'IX' : 'IS');
+      }
+      this.bound!.dispose();
+    } finally {
+      changing--;
+    }
+    this.waiting.failed(error);
+    deliverGrants();
   }
 }
 
@@ -364,7 +448,76 @@ export class Section<K> {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.table.releaseSection(this);
+    changing++;
+    try {
+      this.table.releaseSection(this);
+    } finally {
+      changing--;
+    }
+    deliverGrants();
+  }
+}
+
+/** Releases sections, last first, then delivers the grants they made (all of them, together). */
+export function releaseSections(sections: readonly Section<unknown>[]): void {
+  changing++;
+  try {
+    for (let i = sections.length - 1; i >= 0; i--) sections[i]!.release();
+  } finally {
+    changing--;
+  }
+  deliverGrants();
+}
+
+// ---- handing locks over -----------------------------------------------------------------------
+
+/** Who waits for a lock: told once, either way, after the change of lock state that decided it. */
+export interface Waiting<T> {
+  granted(value: T): void;
+  failed(error: unknown): void;
+}
+
+/**
+ * Grants decided by the change of lock state in progress: a release, a wait given up. They are
+ * delivered when the change is complete (changing back at 0), never in the middle of its
+ * bookkeeping, and in order. A delivery runs user code: a waiter's section starts at once, in the
+ * releasing task's call stack (as async-lock runs the next callback) but in the waiter's own async
+ * context (the section enters it with an AsyncResource made when the waiter asked). Grants made
+ * by the code a delivery runs join the queue behind it: a long line of synchronous sections hands
+ * over in one loop, not in ever deeper calls.
+ */
+const grants: (Waiting<unknown> | unknown)[] = [];
+let grantCount = 0; // grants[0 .. grantCount) are to deliver, as (waiting, value) pairs
+let changing = 0;
+let delivering = false;
+
+function deliver<T>(waiting: Waiting<T>, value: T): void {
+  grants[grantCount++] = waiting;
+  grants[grantCount++] = value;
+}
+
+function deliverGrants(): void {
+  if (changing !== 0 || delivering || grantCount === 0) return;
+  delivering = true;
+  try {
+    for (let i = 0; i < grantCount; i += 2) {
+      const waiting = grants[i] as Waiting<unknown>;
+      const value = grants[i + 1];
+      grants[i] = grants[i + 1] = undefined;
+      try {
+        waiting.granted(value);
+      } catch (error) {
+        // a Waiting handles its own errors; should one escape, it must not strand the rest
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  } finally {
+    // after a long hand-over line, let the array shrink back
+    if (grantCount > 1024) grants.length = 0;
+    grantCount = 0;
+    delivering = false;
   }
 }
 
@@ -378,15 +531,17 @@ export interface TableScope<K> {
  * Takes the locks of a section over one or more tables, in order: each table's map-wide lock,
  * then its keys. Every lock is requested the moment the one before it is granted, in the same
  * synchronous step, so a request never loses its place to one made later: grants are first come,
- * first served across the whole scope. Returns the sections at once when every lock was free,
- * else a promise of them; `bound` (if any) may end the wait, which gives back what was taken.
+ * first served across the whole scope. Returns the section at once when every lock was free;
+ * else calls onWait() (still synchronously, in the requester's context) for the Waiting that hears
+ * the outcome later, and returns undefined. `bound` (if any) may end the wait, which gives back
+ * what was taken.
  */
-export function acquireSections<K, T>(
+export function acquireSections<K>(
   scopes: readonly TableScope<K>[],
   write: boolean,
   bound: WaitBound | undefined,
-  make: (sections: Section<K>[]) => T,
-): T | Promise<T> {
+  onWait: () => Waiting<Section<K>[]>,
+): Section<K>[] | undefined {
   const keyMode: LockMode = write ? 'X' : 'S';
   // A key's lock is looked up when its turn comes: until then it may be dropped as idle.
   const steps: { table: LockTable<K>; mode: LockMode; key?: K; lock?: ModeLock }[] = [];
@@ -405,40 +560,52 @@ export function acquireSections<K, T>(
   while (taken < steps.length && lockOf(steps[taken]!).tryAcquire(steps[taken]!.mode)) taken++;
   if (taken === steps.length) {
     bound?.dispose();
-    return make(finish());
+    return finish();
   }
 
-  return new Promise<T>((resolve, reject) => {
-    let waiter: Waiter | undefined;
-    let stop = (): void => {};
-    const advance = (): void => {
-      waiter = undefined;
-      while (taken < steps.length) {
-        const step = steps[taken]!;
-        const next: Waiter = { mode: step.mode, grant: () => {
-          taken++;
-          advance();
-        } };
-        if (!lockOf(step).enqueue(next)) {
-          waiter = next;
-          return;
-        }
+  const waiting = onWait();
+  let waiter: Waiter | undefined;
+  let stop = (): void => {};
+  const advance = (): void => {
+    waiter = undefined;
+    while (taken < steps.length) {
+      const step = steps[taken]!;
+      const next: Waiter = { mode: step.mode, grant: () => {
         taken++;
+        advance();
+      } };
+      if (!lockOf(step).enqueue(next)) {
+        waiter = next;
+        return;
       }
-      stop();
-      bound?.dispose();
-      resolve(make(finish()));
-    };
-    if (bound !== undefined) {
-      stop = bound.onEnd((error) => {
-        if (taken === steps.length || waiter === undefined) return;
+      taken++;
+    }
+    stop();
+    bound?.dispose();
+    deliver(waiting, finish());
+  };
+  if (bound !== undefined) {
+    stop = bound.onEnd((error) => {
+      if (taken === steps.length || waiter === undefined) return;
+      changing++;
+      try {
         lockOf(steps[taken]!).cancel(waiter);
         for (let j = taken - 1; j >= 0; j--) steps[j]!.lock!.release(steps[j]!.mode);
         for (let j = 0; j <= taken; j++) if (steps[j]!.key !== undefined) steps[j]!.table.forget(steps[j]!.key!);
         bound.dispose();
-        reject(error);
-      });
-    }
+      } finally {
+        changing--;
+      }
+      waiting.failed(error);
+      deliverGrants();
+    });
+  }
+  changing++;
+  try {
     advance();
-  });
+  } finally {
+    changing--;
+  }
+  deliverGrants();
+  return undefined;
 }

@@ -14,13 +14,30 @@
  *   throws Go's "concurrent map writes" instead of being lost; the section writes through its view.
  * - A section that asks the same map for another lock would wait for itself; SafeMap knows the
  *   sections of the current async context (AsyncLocalStorage) and refuses with ERR_LOCK_REENTRY.
+ *   A lock handle counts from the moment its holder binds it with `using` or reads its view.
+ * - No async functions on the lock paths: a free lock is taken, and a synchronous section run,
+ *   committed and released, before the call returns; a released lock is handed to the next waiter
+ *   at once, whose fn runs in the waiter's own async context (see Request).
  *
  * ShardedMap is the same machinery over N stores and lock tables (GuardedMap below is shared).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { ConcurrentMapError, SafeMapError } from './errors.js';
 import { GoMap } from './go-map.js';
-import { acquireSections, checkLockOptions, compareKeys, LockTable, WaitBound, type LockOptions, type Section, type TableScope } from './locks.js';
+import {
+  acquireSections,
+  checkLockOptions,
+  compareKeys,
+  describeValue,
+  isPlainObject,
+  LockTable,
+  releaseSections,
+  WaitBound,
+  type LockOptions,
+  type Section,
+  type TableScope,
+  type Waiting,
+} from './locks.js';
 
 export type { LockOptions } from './locks.js';
 
@@ -57,7 +74,11 @@ export interface SafeMapView<K, V> extends SafeMapReadView<K, V> {
   clear(): void;
 }
 
-/** A held lock, for `await using lock = await map.lock(key)`; release() is idempotent. */
+/**
+ * A held lock, for `await using lock = await map.lock(key)`; release() is idempotent. The task
+ * that binds it with `using` / `await using` or reads its `view` holds it: until it is released,
+ * that task's lock requests to the same map are refused (ERR_LOCK_REENTRY) instead of hanging.
+ */
 export interface LockHandle<View> {
   readonly view: View;
   /** Commits the view's writes and releases the lock (idempotent). */
@@ -68,12 +89,67 @@ export interface LockHandle<View> {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-// The sections held by the current async context, across every SafeMap and ShardedMap.
+// The sections held by the current async context, across every SafeMap and ShardedMap: those of
+// callback sections (set by AsyncLocalStorage.run around the callback) and of lock handles (set by
+// enterWith in the context that binds or uses the handle, see Handle.claim).
 const heldSections = new AsyncLocalStorage<readonly Section<unknown>[]>();
+let heldSectionsEnabled = false;
+
+/**
+ * Turns the storage's tracking on before a handle's continuation is created. On Node 20 a promise
+ * made before the first run()/enterWith() is not tracked, and enterWith() in its continuation would
+ * mark whatever context ran last instead of the continuation alone.
+ */
+function trackHeldSections(): void {
+  if (heldSectionsEnabled) return;
+  heldSectionsEnabled = true;
+  heldSections.enterWith(heldSections.getStore()!); // the same store: only switches tracking on
+}
+
+/** `outer`'s sections that are still held, then `sections`: the store of a nested context. */
+function nestedSections(outer: readonly Section<unknown>[] | undefined, sections: readonly Section<unknown>[]): readonly Section<unknown>[] {
+  if (outer === undefined || outer.length === 0) return sections;
+  const live = outer.filter((section) => !section.released);
+  return live.length === 0 ? sections : [...live, ...sections];
+}
 
 const storeOptionValues = new Set(['map', 'go']);
-const isOptionsObject = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && !(Symbol.iterator in value);
+const safeMapOptionKeys = ['store', 'name'] as const;
+
+/**
+ * Splits a constructor's arguments as `new Map(entries)` reads entries: `(options)` when the only
+ * argument is a plain object, else `(entries, options)`. Entries must be iterable (a string is, and
+ * then fails as a Map's would: its characters are not entries); options must be a plain object with
+ * known keys.
+ */
+export function constructorArguments<O extends object>(
+  kind: string,
+  first: unknown,
+  second: unknown,
+  knownKeys: readonly string[],
+): { entries: Iterable<unknown> | undefined; options: O } {
+  let entries: unknown;
+  let options: unknown;
+  if (second === undefined && isPlainObject(first)) options = first;
+  else {
+    entries = first ?? undefined;
+    options = second === undefined ? {} : second;
+  }
+  if (entries !== undefined && typeof (entries as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function') {
+    throw new TypeError(`${kind}: ${describeValue(entries)} is not iterable (pass entries, an iterable of [key, value] pairs, or an options object)`);
+  }
+  if (!isPlainObject(options)) throw new TypeError(`${kind}: options must be a plain object, got ${describeValue(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!knownKeys.includes(key)) throw new TypeError(`${kind}: unknown option '${key}'`);
+  }
+  return { entries: entries as Iterable<unknown> | undefined, options: options as O };
+}
+
+/** Whether `await value` would wait: a promise or another thenable (reading `then` may throw). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value instanceof Promise) return true;
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
 
 function sameValueZero(a: unknown, b: unknown): boolean {
   return a === b || (a !== a && b !== b);
@@ -89,8 +165,10 @@ interface Shard<K, V> {
 class Held<K> {
   constructor(
     readonly sections: Section<K>[],
-    /** The keys in scope: one key, a set of them, or null for the whole map. */
-    private readonly scope: { one: K } | ReadonlySet<K> | null,
+    /** The keys in scope: 'one' (the key of the only section), a set of them, or null for the whole map. */
+    private readonly scope: 'one' | ReadonlySet<K> | null,
+    /** The sections the requesting context held already (of other maps), from its AsyncLocalStorage. */
+    readonly outer: readonly Section<unknown>[] | undefined,
   ) {}
 
   get whole(): boolean {
@@ -100,7 +178,7 @@ class Held<K> {
   covers(key: K): boolean {
     const scope = this.scope;
     if (scope === null) return true;
-    return scope instanceof Set ? scope.has(key) : sameValueZero((scope as { one: K }).one, key);
+    return scope === 'one' ? sameValueZero(this.sections[0]!.keys![0], key) : scope.has(key);
   }
 
   get released(): boolean {
@@ -108,7 +186,8 @@ class Held<K> {
   }
 
   release(): void {
-    for (let i = this.sections.length - 1; i >= 0; i--) this.sections[i]!.release();
+    if (this.sections.length === 1) this.sections[0]!.release();
+    else releaseSections(this.sections);
   }
 }
 
@@ -121,18 +200,13 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
   protected readonly mapName: string;
   private readonly inflight = new Map<K, Promise<V>>();
 
+  /** `options` comes from constructorArguments (a plain object with known keys). */
   protected constructor(kind: string, shardCount: number, options: SafeMapOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`${kind}: options must be an object`);
-    for (const key of Object.keys(options)) {
-      if (key !== 'store' && key !== 'name' && !(kind === 'ShardedMap' && key === 'shards')) {
-        throw new TypeError(`${kind}: unknown option '${key}'`);
-      }
-    }
     if (options.store !== undefined && !storeOptionValues.has(options.store)) {
-      throw new TypeError(`${kind}: option 'store' must be 'map' or 'go', got ${String(options.store)}`);
+      throw new TypeError(`${kind}: option 'store' must be 'map' or 'go', got ${describeValue(options.store)}`);
     }
     if (options.name !== undefined && typeof options.name !== 'string') {
-      throw new TypeError(`${kind}: option 'name' must be a string`);
+      throw new TypeError(`${kind}: option 'name' must be a string, got ${describeValue(options.name)}`);
     }
     this.mapName = options.name === undefined ? kind : `${kind} '${options.name}'`;
     this.shards = Array.from({ length: shardCount }, () => ({
@@ -143,6 +217,18 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
 
   /** The shard a key lives in. */
   protected abstract shardIndex(key: K): number;
+
+  /** Adds the constructor's entries, checked as `new Map(entries)` checks them. */
+  protected load(kind: string, entries: Iterable<unknown> | undefined): void {
+    if (entries === undefined) return;
+    for (const entry of entries) {
+      if ((typeof entry !== 'object' || entry === null) && typeof entry !== 'function') {
+        throw new TypeError(`${kind}: iterator value ${typeof entry === 'symbol' ? entry.toString() : String(entry)} is not an entry object`);
+      }
+      const pair = entry as { 0: K; 1: V };
+      this.set(pair[0], pair[1]);
+    }
+  }
 
   private shardOfKey(key: K): Shard<K, V> {
     return this.shards[this.shardIndex(key)]!;
@@ -188,6 +274,7 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
   }
 
   forEach(fn: (value: V, key: K, map: Map<K, V>) => void, thisArg?: unknown): void {
+    if (typeof fn !== 'function') throw new TypeError(`${this.mapName}.forEach: ${describeValue(fn)} is not a function`);
     for (const [key, value] of this.entries()) fn.call(thisArg, value, key, this);
   }
 
@@ -232,27 +319,32 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
 
   // ---- sections --------------------------------------------------------------------------------
 
-  /** Refuses a lock asked for from inside a section of this map, which would wait for itself. */
-  private refuseReentry(what: string): void {
+  /**
+   * Refuses a lock asked for from inside a section of this map, which would wait for itself.
+   * Returns the sections the current context holds (of other maps, or released).
+   */
+  private refuseReentry(what: string): readonly Section<unknown>[] | undefined {
     const held = heldSections.getStore();
-    if (held === undefined) return;
+    if (held === undefined) return undefined;
     for (const section of held) {
       if (!section.released && this.shards.some((shard) => shard.locks === section.table)) {
         throw new SafeMapError(
           'ERR_LOCK_REENTRY',
-          `${this.mapName}.${what}: called inside a section that already holds a lock of this map; ` +
+          `${this.mapName}.${what}: called by a task that already holds a lock of this map (inside a section, ` +
+            'or holding a lock()/readLock() handle it has not released), which would wait for itself; ' +
             'read and write through the section\'s view, or lock every key you need in one scope',
         );
       }
     }
+    return held;
   }
 
   /** The tables and keys a scope locks, in lock order: shards ascending, keys by compareKeys. */
-  private plan(scope: LockScope<K>, what: string): { tables: TableScope<K>[]; covered: { one: K } | Set<K> | null } {
+  private plan(scope: LockScope<K>, what: string): { tables: TableScope<K>[]; covered: 'one' | Set<K> | null } {
     if (scope === null) return { tables: this.shards.map((shard) => ({ table: shard.locks, keys: null })), covered: null };
     if (!Array.isArray(scope)) {
       const key = scope as K;
-      return { tables: [{ table: this.shardOfKey(key).locks, keys: [key] }], covered: { one: key } };
+      return { tables: [{ table: this.shardOfKey(key).locks, keys: [key] }], covered: 'one' };
     }
     const keys = new Set<K>(scope as readonly K[]);
     if (keys.size === 0) throw new TypeError(`${this.mapName}.${what}: the scope names no key (use null for the whole map)`);
@@ -270,12 +362,20 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
   }
 
   /**
-   * Takes the scope's locks, first come first served: synchronously when they are free (the
-   * Held comes back at once), else a promise that waits within the options' signal and timeout.
+   * Takes the scope's locks, first come first served: when they are free, the Held comes back at
+   * once; else request() is called (synchronously, in the caller's context) for the Request that
+   * waits, hears later of the grant or of the end of the wait (the options' signal and timeout),
+   * and is returned. Throws on bad options, re-entry and an aborted signal.
    */
-  private enter(scope: LockScope<K>, write: boolean, what: string, options: LockOptions | undefined): Held<K> | Promise<Held<K>> {
+  private enter<T>(
+    scope: LockScope<K>,
+    write: boolean,
+    what: string,
+    options: LockOptions | undefined,
+    request: () => Request<K, T>,
+  ): Held<K> | Request<K, T> {
     if (options !== undefined) checkLockOptions(`${this.mapName}.${what}`, options);
-    this.refuseReentry(what);
+    const outer = this.refuseReentry(what);
     if (options?.signal?.aborted === true) {
       throw new SafeMapError('ERR_LOCK_ABORTED', `${this.mapName}.${what}: aborted before waiting for the lock`, {
         cause: options.signal.reason,
@@ -289,22 +389,65 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
       const section = table.tryKey(key, write);
       if (section !== undefined) {
         bound?.dispose();
-        return new Held([section], { one: key });
+        return new Held([section], 'one', outer);
       }
-      return table.acquireKey(key, write, bound, (sections) => new Held(sections, { one: key }));
+      const waiting = request();
+      waiting.outer = outer;
+      table.acquireKey(key, write, bound, waiting);
+      return waiting;
     }
     const { tables, covered } = this.plan(scope, what);
-    return acquireSections(tables, write, bound, (sections) => new Held(sections, covered));
+    let waiting: Request<K, T> | undefined;
+    const sections = acquireSections(tables, write, bound, () => {
+      waiting = request();
+      waiting.covered = covered;
+      waiting.outer = outer;
+      return waiting;
+    });
+    return sections === undefined ? waiting! : new Held(sections, covered, outer);
   }
 
-  /** Runs fn as the body of a section: the current async context holds `held` while it runs. */
-  private runInSection<R>(held: Held<K>, fn: () => R): R {
-    const outer = heldSections.getStore();
-    return heldSections.run(outer === undefined ? held.sections : [...outer, ...held.sections], fn);
+  /**
+   * Runs fn(arg) as the body of a section: the current async context holds `held` while it runs.
+   * (The context is the requester's: held.outer is what it held when it asked.)
+   */
+  private runInSection<A, R>(held: Held<K>, fn: (arg: A) => R, arg: A): R {
+    return heldSections.run(nestedSections(held.outer, held.sections), fn, arg);
   }
 
   private view(held: Held<K>, write: boolean): SectionView<K, V> {
     return new SectionView(this.mapName, held, write, (key) => this.shardOfKey(key).store, () => this.shards.map((s) => s.store));
+  }
+
+  /**
+   * A section: takes the scope's locks, runs `body(held)` (the caller's fn, inside the section's
+   * async context), then, once its result is known, `done(result)` (the commit) and the release,
+   * in that order and in one synchronous step. When body throws or rejects, or done throws,
+   * nothing more is done: the locks are released and the promise rejects. Bad options and
+   * re-entry reject too: this never throws.
+   *
+   * No async function and no await. Uncontended with a synchronous body, the section has ended
+   * (committed and released) when this returns; with an async body it ends in the callback of
+   * the body's promise. A waiter's body starts as soon as the lock is handed over, in the call
+   * stack of the release (as async-lock runs its next callback) but not in the releasing task's
+   * async context: inside an AsyncResource made when the waiter asked, so its AsyncLocalStorage
+   * stores (ours, and the application's) are the waiter's own.
+   */
+  private section<R, T>(
+    scope: LockScope<K>,
+    write: boolean,
+    what: string,
+    options: LockOptions | undefined,
+    body: (held: Held<K>) => R | PromiseLike<R>,
+    done: (result: R) => T,
+  ): Promise<T> {
+    let entered: Held<K> | Request<K, T>;
+    try {
+      entered = this.enter(scope, write, what, options, () => new SectionRequest<K, R, T>(body, done));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return entered instanceof Held ? runSectionNow(entered, body, done) : entered.promise;
   }
 
   // ---- compound operations ---------------------------------------------------------------------
@@ -315,44 +458,52 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
    * waiter, and the next call runs `fn` again. A caller's signal and timeout bound that caller's
    * wait only: the computation, once started, goes on for the others and fills the map.
    */
-  async getOrCompute(key: K, fn: (key: K) => V | Promise<V>, options?: LockOptions): Promise<V> {
-    if (typeof fn !== 'function') throw new TypeError(`${this.mapName}.getOrCompute: fn must be a function`);
-    const store = this.shardOfKey(key).store;
-    const present = store.get(key);
-    if (present !== undefined || store.has(key)) return present as V;
-    if (options !== undefined) checkLockOptions(`${this.mapName}.getOrCompute`, options);
-    this.refuseReentry('getOrCompute');
-    if (options?.signal?.aborted === true) {
-      throw new SafeMapError('ERR_LOCK_ABORTED', `${this.mapName}.getOrCompute: aborted before waiting for the lock`, {
-        cause: options.signal.reason,
-      });
+  getOrCompute(key: K, fn: (key: K) => V | Promise<V>, options?: LockOptions): Promise<V> {
+    try {
+      if (typeof fn !== 'function') throw new TypeError(`${this.mapName}.getOrCompute: fn must be a function, got ${describeValue(fn)}`);
+      if (options !== undefined) checkLockOptions(`${this.mapName}.getOrCompute`, options);
+      const store = this.shardOfKey(key).store;
+      const present = store.get(key);
+      if (present !== undefined || store.has(key)) return Promise.resolve(present as V);
+      this.refuseReentry('getOrCompute');
+      if (options?.signal?.aborted === true) {
+        throw new SafeMapError('ERR_LOCK_ABORTED', `${this.mapName}.getOrCompute: aborted before waiting for the lock`, {
+          cause: options.signal.reason,
+        });
+      }
+      let flight = this.inflight.get(key);
+      if (flight === undefined) {
+        const started = this.compute(key, fn);
+        flight = started;
+        this.inflight.set(key, started);
+        const settled = (): void => {
+          if (this.inflight.get(key) === started) this.inflight.delete(key);
+        };
+        started.then(settled, settled);
+      }
+      // a promise of its own for every caller, so that a rejection nobody handles is reported
+      if (options === undefined || (options.signal === undefined && options.timeout === undefined)) return flight.then();
+      return waitWithin(flight, new WaitBound(`${this.mapName}.getOrCompute`, options.signal, options.timeout));
+    } catch (error) {
+      return Promise.reject(error);
     }
-    let flight = this.inflight.get(key);
-    if (flight === undefined) {
-      const started = this.compute(key, fn);
-      flight = started;
-      this.inflight.set(key, started);
-      const settled = (): void => {
-        if (this.inflight.get(key) === started) this.inflight.delete(key);
-      };
-      started.then(settled, settled);
-    }
-    if (options === undefined || (options.signal === undefined && options.timeout === undefined)) return flight;
-    return waitWithin(flight, new WaitBound(`${this.mapName}.getOrCompute`, options.signal, options.timeout));
   }
 
-  private async compute(key: K, fn: (key: K) => V | Promise<V>): Promise<V> {
-    const entered = this.enter(key, true, 'getOrCompute', undefined);
-    const held = entered instanceof Promise ? await entered : entered;
-    try {
-      const store = this.shardOfKey(key).store;
-      if (store.has(key)) return store.get(key) as V; // filled by a section while we waited
-      const value = await this.runInSection(held, () => fn(key));
-      store.set(key, value);
-      return value;
-    } finally {
-      held.release();
-    }
+  private compute(key: K, fn: (key: K) => V | Promise<V>): Promise<V> {
+    const store = this.shardOfKey(key).store;
+    return this.section(
+      key,
+      true,
+      'getOrCompute',
+      undefined,
+      // filled by a section while we waited: fn does not run
+      (held) => (store.has(key) ? (filled as V) : this.runInSection(held, fn, key)),
+      (value) => {
+        if (value === filled) return store.get(key) as V;
+        store.set(key, value);
+        return value;
+      },
+    );
   }
 
   /**
@@ -360,23 +511,21 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
    * absent) and returns the new one; returning undefined deletes the key. Resolves to the new value.
    * When fn throws, nothing is written.
    */
-  async update(
-    key: K,
-    fn: (old: V | undefined) => V | undefined | Promise<V | undefined>,
-    options?: LockOptions,
-  ): Promise<V | undefined> {
-    if (typeof fn !== 'function') throw new TypeError(`${this.mapName}.update: fn must be a function`);
-    const entered = this.enter(key, true, 'update', options);
-    const held = entered instanceof Promise ? await entered : entered;
-    try {
-      const store = this.shardOfKey(key).store;
-      const next = await this.runInSection(held, () => fn(store.get(key)));
-      if (next === undefined) store.delete(key);
-      else store.set(key, next);
-      return next;
-    } finally {
-      held.release();
-    }
+  update(key: K, fn: (old: V | undefined) => V | undefined | Promise<V | undefined>, options?: LockOptions): Promise<V | undefined> {
+    if (typeof fn !== 'function') return Promise.reject(new TypeError(`${this.mapName}.update: fn must be a function, got ${describeValue(fn)}`));
+    const store = this.shardOfKey(key).store;
+    return this.section(
+      key,
+      true,
+      'update',
+      options,
+      (held) => this.runInSection(held, fn, store.get(key)),
+      (next) => {
+        if (next === undefined) store.delete(key);
+        else store.set(key, next);
+        return next;
+      },
+    );
   }
 
   /**
@@ -385,79 +534,87 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
    * the section's own until it ends, then they are committed together (plain reads never see half
    * a section). When fn throws or rejects, none of its writes are committed.
    */
-  async withLock<R>(scope: LockScope<K>, fn: (view: SafeMapView<K, V>) => R | Promise<R>, options?: LockOptions): Promise<R> {
-    if (typeof fn !== 'function') throw new TypeError(`${this.mapName}.withLock: fn must be a function`);
-    const entered = this.enter(scope, true, 'withLock', options);
-    const held = entered instanceof Promise ? await entered : entered;
-    const view = this.view(held, true);
-    try {
-      const result = await this.runInSection(held, () => fn(view));
-      view.commit();
-      return result;
-    } finally {
-      held.release();
-    }
+  withLock<R>(scope: LockScope<K>, fn: (view: SafeMapView<K, V>) => R | Promise<R>, options?: LockOptions): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(new TypeError(`${this.mapName}.withLock: fn must be a function, got ${describeValue(fn)}`));
+    let view!: SectionView<K, V>;
+    return this.section(
+      scope,
+      true,
+      'withLock',
+      options,
+      (held) => this.runInSection(held, fn, (view = this.view(held, true))),
+      (result) => {
+        view.commit();
+        return result;
+      },
+    );
   }
 
   /** Like withLock for readers: readers of a key run together, writers wait until they finish. */
-  async withReadLock<R>(scope: LockScope<K>, fn: (view: SafeMapReadView<K, V>) => R | Promise<R>, options?: LockOptions): Promise<R> {
-    if (typeof fn !== 'function') throw new TypeError(`${this.mapName}.withReadLock: fn must be a function`);
-    const entered = this.enter(scope, false, 'withReadLock', options);
-    const held = entered instanceof Promise ? await entered : entered;
-    try {
-      return await this.runInSection(held, () => fn(this.view(held, false)));
-    } finally {
-      held.release();
-    }
+  withReadLock<R>(scope: LockScope<K>, fn: (view: SafeMapReadView<K, V>) => R | Promise<R>, options?: LockOptions): Promise<R> {
+    if (typeof fn !== 'function') return Promise.reject(new TypeError(`${this.mapName}.withReadLock: fn must be a function, got ${describeValue(fn)}`));
+    return this.section(scope, false, 'withReadLock', options, (held) => this.runInSection(held, fn, this.view(held, false)), identity);
   }
 
   /**
    * A writer lock as a handle: `await using lock = await map.lock(key)` commits the view's writes
    * and releases the lock at the end of the block, thrown or not (a disposer cannot tell; call
-   * `lock.discard()` in a catch to drop them). The map cannot tell which task holds a handle, so a
-   * lock asked for again by the same task waits (bound it with `timeout`); sections with
-   * callbacks are refused.
+   * `lock.discard()` in a catch to drop them).
+   *
+   * The task holds the handle from the moment it binds it with `using` / `await using` or first
+   * reads `lock.view`: from then until release, a lock it asks of this map (update, withLock,
+   * another lock(), ...) is refused with ERR_LOCK_REENTRY, as inside a callback section, instead
+   * of waiting for itself. Tasks it starts meanwhile inherit that. A handle kept in a variable and
+   * never used through `using` or its view is not known to be held by anyone.
    */
-  async lock(scope: LockScope<K>, options?: LockOptions): Promise<LockHandle<SafeMapView<K, V>>> {
-    const held = await this.enter(scope, true, 'lock', options);
-    return handleOf(held, this.view(held, true));
+  lock(scope: LockScope<K>, options?: LockOptions): Promise<LockHandle<SafeMapView<K, V>>> {
+    return this.handle(scope, true, 'lock', options);
   }
 
   /** A reader lock as a handle (see lock()). */
-  async readLock(scope: LockScope<K>, options?: LockOptions): Promise<LockHandle<SafeMapReadView<K, V>>> {
-    const held = await this.enter(scope, false, 'readLock', options);
-    return handleOf(held, this.view(held, false));
+  readLock(scope: LockScope<K>, options?: LockOptions): Promise<LockHandle<SafeMapReadView<K, V>>> {
+    return this.handle(scope, false, 'readLock', options);
+  }
+
+  private handle<View>(scope: LockScope<K>, write: boolean, what: string, options: LockOptions | undefined): Promise<LockHandle<View>> {
+    trackHeldSections();
+    let entered: Held<K> | Request<K, LockHandle<View>>;
+    try {
+      entered = this.enter(scope, write, what, options, () => new HandleRequest<K, LockHandle<View>>((held) => new Handle(held, this.view(held, write))));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (entered instanceof Held) return Promise.resolve(new Handle<K, V, View>(entered, this.view(entered, write)));
+    return entered.promise;
   }
 
   /**
    * Sets key to `next` if its value is `expected` (SameValueZero; undefined means absent), under
    * the key's lock; `next` undefined deletes. Resolves to whether it did (sync.Map's CompareAndSwap).
+   * When the key is free, the swap is done before this returns.
    */
-  async compareAndSet(key: K, expected: V | undefined, next: V | undefined, options?: LockOptions): Promise<boolean> {
-    const held = await this.enter(key, true, 'compareAndSet', options);
-    try {
-      const store = this.shardOfKey(key).store;
+  compareAndSet(key: K, expected: V | undefined, next: V | undefined, options?: LockOptions): Promise<boolean> {
+    const store = this.shardOfKey(key).store;
+    return this.section(key, true, 'compareAndSet', options, () => {
       const matches = expected === undefined ? !store.has(key) : store.has(key) && sameValueZero(store.get(key), expected);
       if (!matches) return false;
       if (next === undefined) store.delete(key);
       else store.set(key, next);
       return true;
-    } finally {
-      held.release();
-    }
+    }, identity);
   }
 
-  /** Removes key under its lock and resolves to the value it had (sync.Map's LoadAndDelete). */
-  async getAndDelete(key: K, options?: LockOptions): Promise<V | undefined> {
-    const held = await this.enter(key, true, 'getAndDelete', options);
-    try {
-      const store = this.shardOfKey(key).store;
+  /**
+   * Removes key under its lock and resolves to the value it had (sync.Map's LoadAndDelete). When
+   * the key is free, it is removed before this returns.
+   */
+  getAndDelete(key: K, options?: LockOptions): Promise<V | undefined> {
+    const store = this.shardOfKey(key).store;
+    return this.section(key, true, 'getAndDelete', options, () => {
       const value = store.get(key);
       store.delete(key);
       return value;
-    } finally {
-      held.release();
-    }
+    }, identity);
   }
 
   /** Node's util.inspect: shown like a native Map under its own name. */
@@ -470,22 +627,204 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
   }
 }
 
-function handleOf<K, V, View>(held: Held<K>, view: SectionView<K, V>): LockHandle<View> {
-  const release = (): void => {
-    if (held.released) return;
-    view.commit();
+const identity = <T>(value: T): T => value;
+
+/**
+ * A lock request that has to wait: the lock tables tell it, once and later, of the grant or of
+ * the end of the wait. It is an AsyncResource made in the requester's async context, so that
+ * what it runs when granted (in the call stack of the release that granted it) runs in the
+ * requester's context, not the releasing task's.
+ */
+abstract class Request<K, T> extends AsyncResource implements Waiting<Section<K>[]> {
+  /** What the Held will cover: set by enter(). */
+  covered: 'one' | ReadonlySet<K> | null = 'one';
+  outer: readonly Section<unknown>[] | undefined;
+  readonly promise: Promise<T>;
+  protected resolve!: (value: T) => void;
+  protected reject!: (error: unknown) => void;
+
+  constructor() {
+    super('SafeMapRequest');
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  granted(sections: Section<K>[]): void {
+    this.start(new Held(sections, this.covered, this.outer));
+  }
+
+  failed(error: unknown): void {
+    this.reject(error);
+  }
+
+  protected abstract start(held: Held<K>): void;
+}
+
+/** A section that waits: its body runs the moment it is granted, in the requester's context. */
+class SectionRequest<K, R, T> extends Request<K, T> {
+  constructor(
+    private readonly body: (held: Held<K>) => R | PromiseLike<R>,
+    private readonly done: (result: R) => T,
+  ) {
+    super();
+  }
+
+  protected start(held: Held<K>): void {
+    this.runInAsyncScope(runSectionLater, undefined, held, this.body, this.done, this.resolve, this.reject);
+  }
+}
+
+/** A lock() / readLock() that waits: resolves to the handle. */
+class HandleRequest<K, T> extends Request<K, T> {
+  constructor(private readonly make: (held: Held<K>) => T) {
+    super();
+  }
+
+  protected start(held: Held<K>): void {
+    this.resolve(this.make(held));
+  }
+}
+
+/** What compute's body returns when a section filled the key while it waited. */
+const filled: unique symbol = Symbol('filled');
+
+/** done(result) then the release, whatever done does. */
+function finishSection<K, R, T>(held: Held<K>, done: (result: R) => T, result: R): T {
+  try {
+    return done(result);
+  } finally {
     held.release();
-  };
-  return {
-    view: view as unknown as View,
-    release,
-    discard: () => {
-      view.discard();
+  }
+}
+
+/** GuardedMap.section for a section held at once: returns the promise of its outcome. */
+function runSectionNow<K, R, T>(held: Held<K>, body: (held: Held<K>) => R | PromiseLike<R>, done: (result: R) => T): Promise<T> {
+  let result: R | PromiseLike<R>;
+  try {
+    result = body(held);
+    if (!isThenable(result)) return Promise.resolve(finishSection(held, done, result));
+  } catch (error) {
+    held.release(); // idempotent: done may have released already
+    return Promise.reject(error);
+  }
+  return Promise.resolve(result).then(
+    (value) => finishSection(held, done, value),
+    (error: unknown) => {
       held.release();
+      throw error;
     },
-    [Symbol.dispose]: release,
-    [Symbol.asyncDispose]: async () => release(),
-  };
+  );
+}
+
+/** GuardedMap.section for a section granted later: settles the promise made at the request. */
+function runSectionLater<K, R, T>(
+  held: Held<K>,
+  body: (held: Held<K>) => R | PromiseLike<R>,
+  done: (result: R) => T,
+  resolve: (value: T) => void,
+  reject: (error: unknown) => void,
+): void {
+  let result: R | PromiseLike<R>;
+  try {
+    result = body(held);
+    if (!isThenable(result)) {
+      resolve(finishSection(held, done, result));
+      return;
+    }
+  } catch (error) {
+    held.release();
+    reject(error);
+    return;
+  }
+  Promise.resolve(result).then(
+    (value) => {
+      let outcome: T;
+      try {
+        outcome = finishSection(held, done, value);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      resolve(outcome);
+    },
+    (error: unknown) => {
+      held.release();
+      reject(error);
+    },
+  );
+}
+
+/**
+ * A lock handle. Binding it with `using` / `await using` reads its dispose method, and working
+ * with it reads `view`: both getters mark the context that reads them as holding the handle's
+ * locks (claim), so that its further lock requests to the same map are refused, not left to hang.
+ *
+ * Why there and not in lock() itself: lock() is usually called in the first synchronous stretch
+ * of an async function, which runs in its caller's context, and AsyncLocalStorage.enterWith()
+ * there would mark the caller and every task the caller starts after it (Promise.all siblings
+ * included) for as long as the handle is held. The getters run in the continuation after
+ * `await map.lock(...)`, a context of the holder's own.
+ */
+class Handle<K, V, View> implements LockHandle<View> {
+  readonly release: () => void;
+  readonly discard: () => void;
+  private readonly disposeAsync: () => Promise<void>;
+
+  constructor(
+    private readonly held: Held<K>,
+    private readonly sectionView: SectionView<K, V>,
+  ) {
+    this.release = () => {
+      if (held.released) return;
+      try {
+        sectionView.commit();
+      } finally {
+        held.release();
+      }
+    };
+    this.discard = () => {
+      sectionView.discard();
+      held.release();
+    };
+    this.disposeAsync = () => {
+      try {
+        this.release();
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'LockHandle';
+  }
+
+  get view(): View {
+    this.claim();
+    return this.sectionView as unknown as View;
+  }
+
+  get [Symbol.dispose](): () => void {
+    this.claim();
+    return this.release;
+  }
+
+  get [Symbol.asyncDispose](): () => Promise<void> {
+    this.claim();
+    return this.disposeAsync;
+  }
+
+  /** Marks the current async context as holding this handle's locks, until they are released. */
+  private claim(): void {
+    const held = this.held;
+    if (held.released) return;
+    const outer = heldSections.getStore();
+    if (outer !== undefined && outer.includes(held.sections[0]!)) return;
+    heldSections.enterWith(nestedSections(outer, held.sections));
+  }
 }
 
 /** Waits for a promise unless the bound ends first. */
@@ -670,13 +1009,11 @@ export class SafeMap<K, V> extends GuardedMap<K, V> {
   constructor(options?: SafeMapOptions);
   constructor(entries?: Iterable<readonly [K, V]> | null, options?: SafeMapOptions);
   constructor(entriesOrOptions?: Iterable<readonly [K, V]> | SafeMapOptions | null, maybeOptions?: SafeMapOptions) {
-    const asOptions = isOptionsObject(entriesOrOptions);
-    super('SafeMap', 1, ((asOptions ? entriesOrOptions : maybeOptions) ?? {}) as SafeMapOptions);
+    const { entries, options } = constructorArguments<SafeMapOptions>('SafeMap', entriesOrOptions, maybeOptions, safeMapOptionKeys);
+    super('SafeMap', 1, options);
     this.store = this.shards[0]!.store;
     this.locks = this.shards[0]!.locks;
-    if (!asOptions && entriesOrOptions != null) {
-      for (const [key, value] of entriesOrOptions as Iterable<readonly [K, V]>) this.set(key, value);
-    }
+    this.load('SafeMap', entries);
   }
 
   protected shardIndex(): number {
@@ -708,5 +1045,8 @@ export class SafeMap<K, V> extends GuardedMap<K, V> {
   }
 }
 
-/** @internal Shared by ShardedMap's constructor. */
-export { isOptionsObject };
+
+/** @internal For tests: how many sections the current async context's store lists, released or not. */
+export function currentHeldSections(): number {
+  return heldSections.getStore()?.length ?? 0;
+}

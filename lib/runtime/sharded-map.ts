@@ -4,7 +4,8 @@
  * A key's shard is chosen by a seeded hash, so keys spread evenly whatever their shape.
  */
 import { hashKey, randomSeed } from './hash.js';
-import { GuardedMap, isOptionsObject, type SafeMapOptions } from './safe-map.js';
+import { describeValue } from './locks.js';
+import { constructorArguments, GuardedMap, type SafeMapOptions } from './safe-map.js';
 
 /** Options of `new ShardedMap(...)`. */
 export interface ShardedMapOptions extends SafeMapOptions {
@@ -23,6 +24,19 @@ export interface ShardStats {
 }
 
 const defaultShards = 32;
+const shardedMapOptionKeys = ['store', 'name', 'shards'] as const;
+
+/** The `shards` option, checked: undefined means the default; anything but a number is a TypeError. */
+function shardCount(shards: unknown): number {
+  if (shards === undefined) return defaultShards;
+  if (typeof shards !== 'number') {
+    throw new TypeError(`ShardedMap: option 'shards' must be a number (a power of two from 1 to 65536), got ${describeValue(shards)}`);
+  }
+  if (!Number.isInteger(shards) || shards < 1 || shards > 2 ** 16 || (shards & (shards - 1)) !== 0) {
+    throw new RangeError(`ShardedMap: option 'shards' must be a power of two from 1 to 65536, got ${String(shards)}`);
+  }
+  return shards;
+}
 
 /**
  * A SafeMap split into shards. Per-key operations touch one shard. Whole-map operations are
@@ -38,17 +52,11 @@ export class ShardedMap<K, V> extends GuardedMap<K, V> {
   constructor(options?: ShardedMapOptions);
   constructor(entries?: Iterable<readonly [K, V]> | null, options?: ShardedMapOptions);
   constructor(entriesOrOptions?: Iterable<readonly [K, V]> | ShardedMapOptions | null, maybeOptions?: ShardedMapOptions) {
-    const asOptions = isOptionsObject(entriesOrOptions);
-    const options = ((asOptions ? entriesOrOptions : maybeOptions) ?? {}) as ShardedMapOptions;
-    const shards = options.shards ?? defaultShards;
-    if (typeof shards !== 'number' || !Number.isInteger(shards) || shards < 1 || shards > 2 ** 16 || (shards & (shards - 1)) !== 0) {
-      throw new RangeError(`ShardedMap: option 'shards' must be a power of two from 1 to 65536, got ${String(shards)}`);
-    }
+    const { entries, options } = constructorArguments<ShardedMapOptions>('ShardedMap', entriesOrOptions, maybeOptions, shardedMapOptionKeys);
+    const shards = shardCount(options.shards);
     super('ShardedMap', shards, options);
     this.mask = shards - 1;
-    if (!asOptions && entriesOrOptions != null) {
-      for (const [key, value] of entriesOrOptions as Iterable<readonly [K, V]>) this.set(key, value);
-    }
+    this.load('ShardedMap', entries);
   }
 
   protected shardIndex(key: K): number {

@@ -8,10 +8,11 @@
  * and a Gate holds a section open while the test looks at what the other tasks are doing.
  * Nothing asserts on time; a watchdog turns a deadlock into a failure that says what hung.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConcurrentMapError, SafeMapError, type SafeMapErrorCode } from '../../lib/runtime/errors.js';
-import type { SafeMap } from '../../lib/runtime/safe-map.js';
+import { currentHeldSections, type SafeMap } from '../../lib/runtime/safe-map.js';
 import type { ShardedMap } from '../../lib/runtime/sharded-map.js';
 import {
   gate,
@@ -36,6 +37,8 @@ export interface GuardedMapKind {
   /** True when iteration follows insertion order as a native Map's does (native store, one shard). */
   readonly insertionOrdered: boolean;
   create<K, V>(entries?: Iterable<readonly [K, V]> | null): GuardedMap<K, V>;
+  /** The constructor called with exactly these arguments, for the bad-input tests. */
+  construct(...args: unknown[]): GuardedMap<unknown, unknown>;
 }
 
 /** Registers the shared suite for one kind of guarded map. */
@@ -51,6 +54,8 @@ export function describeGuardedMapScenarios(kind: GuardedMapKind): void {
     ['signal and timeout bound the wait', describeWaitBounds],
     ['lock handles', describeLockHandles],
     ['compareAndSet, getAndDelete, snapshot', describeConditionalOperations],
+    ['bad input is a TypeError', describeBadInput],
+    ['sections run in their caller\'s async context', describeAsyncContext],
   ];
   // Every test here settles in milliseconds; a lock that never comes fails in seconds, not minutes.
   for (const [name, describeGroup] of groups) describe(`${kind.label}: ${name}`, { timeout: 10_000 }, () => describeGroup(kind));
@@ -488,6 +493,44 @@ function describeWriteSections(kind: GuardedMapKind): void {
     expect(map.get('k')).toBe(100);
   });
 
+  // the holder's writes are committed before its lock is released: the next holder starts from them
+  it('commits a section before handing its key over, and hands it over in the releasing call', async () => {
+    const map = kind.create([['k', 1]]);
+    const hold = gate();
+    const holder = map.update('k', async (n) => (await hold.promise, n! + 4));
+    const seen: unknown[] = [];
+    const waiter = map.update('k', (n) => {
+      seen.push([n, map.get('k')]);
+      return n! * 10;
+    });
+    hold.open();
+    await expect(holder).resolves.toBe(5);
+    expect(seen).toEqual([[5, 5]]);
+    await expect(waiter).resolves.toBe(50);
+
+    const handle = await map.lock('k');
+    const next = map.update('k', (n) => n! + 1);
+    handle.release();
+    expect(map.get('k')).toBe(51); // the waiter's synchronous fn ran inside release()
+    await expect(next).resolves.toBe(51);
+  });
+
+  // a lock is handed to the next waiter at once, in the releasing call; a long line of synchronous
+  // sections must hand over in a loop (a call per section would overflow the stack)
+  it('hands a key over along 6,000 queued synchronous sections without deep recursion', async () => {
+    const map = kind.create([['k', 0], ['j', 0]]);
+    const hold = gate();
+    const holder = map.withLock(['k', 'j'], () => hold.promise);
+    await settle();
+    const waiters: Promise<unknown>[] = [];
+    for (let i = 0; i < 6000; i++) {
+      waiters.push(i % 3 === 2 ? map.withLock(['j', 'k'], (view) => void view.set('j', view.get('j')! + 1)) : map.update('k', (n) => n! + 1));
+    }
+    hold.open();
+    await withinWatchdog('6,000 queued sections', Promise.all([holder, ...waiters]), 8000);
+    expect(Object.fromEntries(map)).toEqual({ k: 4000, j: 2000 });
+  });
+
   // random multi-key scopes in random orders, whole-map sections and readers, from many tasks:
   // every section runs (no deadlock), conflicting sections never overlap, no write is lost
   it('never deadlocks or overlaps under random multi-key, whole-map and reader sections', async () => {
@@ -564,6 +607,24 @@ function describeWriteSections(kind: GuardedMapKind): void {
     await whole;
     await Promise.all(later.map((t) => t.promise));
     expect(new Set(map.values())).toEqual(new Set([101]));
+  });
+
+  // an array scope is a list of keys: a key that is itself an array is locked by wrapping it
+  it('locks a key that is an array when it is wrapped in an array: withLock([arrayKey])', async () => {
+    const pair = ['a', 'b'];
+    const map = kind.create<unknown, number>([[pair, 1], ['a', 10], ['b', 20]]);
+    const hold = gate();
+    const section = map.withLock([pair], async (view) => {
+      await hold.promise;
+      view.set(pair, view.get(pair)! + 1);
+    });
+    await settle();
+    expectConcurrentMapWrites(() => map.set(pair, 0));
+    map.set('a', 11); // the elements are not locked
+    await expect(map.withLock(pair, (view) => view.get('b'))).resolves.toBe(20); // unwrapped: the keys 'a' and 'b'
+    hold.open();
+    await section;
+    expect(map.get(pair)).toBe(2);
   });
 
   // a whole-map view reads, iterates, writes and clears every entry
@@ -752,6 +813,7 @@ const reentrantCalls: [string, (map: GuardedMap<string, number>) => Promise<unkn
   ['compareAndSet', (map) => map.compareAndSet('k', 1, 2)],
   ['getAndDelete', (map) => map.getAndDelete('other')],
   ['lock()', (map) => map.lock('other')],
+  ['readLock()', (map) => map.readLock('other')],
 ];
 
 /** Sections of every kind, each running `body` inside. */
@@ -761,6 +823,35 @@ const outerSections: [string, (map: GuardedMap<string, number>, body: () => Prom
   ['withReadLock(k)', (map, body) => map.withReadLock('k', body)],
   ['update(k)', (map, body) => map.update('k', async (n) => (await body(), n))],
   ['getOrCompute fn', (map, body) => map.getOrCompute('computed', async () => (await body(), 0))],
+  // lock handles: the task that binds one with `using` (or reads its view) holds it
+  [
+    'an `await using` lock(k) block',
+    async (map, body) => {
+      await using lock = await map.lock('k');
+      await body();
+      lock.view.set('k', 1);
+    },
+  ],
+  [
+    'a `using` readLock(null) block',
+    async (map, body) => {
+      using lock = await map.readLock(null);
+      expect(lock.view.size).toBe(2);
+      await body();
+    },
+  ],
+  [
+    'a lock([k, other]) handle used through its view',
+    async (map, body) => {
+      const lock = await map.lock(['k', 'other']);
+      try {
+        lock.view.get('other');
+        await body();
+      } finally {
+        lock.release();
+      }
+    },
+  ],
 ];
 
 function describeMisuse(kind: GuardedMapKind): void {
@@ -1071,6 +1162,26 @@ function describeWaitBounds(kind: GuardedMapKind): void {
     await holder;
   });
 
+  // setTimeout cannot wait longer than 2^31 - 1 ms (it would fire after 1 ms): such a timeout is refused
+  it.each(boundedCalls)('%s refuses a timeout above 2147483647 ms and honours 2147483647', async (_, call) => {
+    const map = kind.create([['k', 1], ['a', 0]]);
+    for (const timeout of [2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER]) {
+      const error = await rejectionOf(call(map, { timeout }));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(String(error)).toMatch(/'timeout' must be at most 2147483647/u);
+    }
+    const hold = gate();
+    const holder = map.withLock(['k', 'absent'], () => hold.promise);
+    await settle();
+    const waiter = track(call(map, { timeout: 2 ** 31 - 1 }));
+    await sleep(20);
+    expect(waiter.state).toBe('pending'); // an overflowing timer would have fired by now
+    hold.open();
+    await holder;
+    await withinWatchdog('a waiter with the longest timeout', waiter.promise, 1000);
+    if (waiter.value !== null && typeof waiter.value === 'object' && 'release' in waiter.value) (waiter.value as { release(): void }).release();
+  });
+
   // timeout bounds only a wait: a free lock is taken even with timeout 0
   it('takes a free lock with timeout 0', async () => {
     const map = kind.create([['k', 1]]);
@@ -1110,35 +1221,55 @@ function describeWaitBounds(kind: GuardedMapKind): void {
 // ---- lock handles -------------------------------------------------------------------------------
 
 function describeLockHandles(kind: GuardedMapKind): void {
-  // `await using` releases the lock at the end of the block
+  // `await using` releases the lock at the end of the block; other tasks wait for it meanwhile
   it('releases an `await using` lock at the end of the block', async () => {
     const map = kind.create([['k', 1]]);
-    {
+    const inside = gate();
+    const leave = gate();
+    const holder = (async () => {
       await using lock = await map.lock('k');
       lock.view.set('k', lock.view.get('k')! + 1);
       expectConcurrentMapWrites(() => map.set('k', 0));
-      const waiter = track(map.update('k', (n) => n! + 1));
-      await settle();
-      expect(waiter.state).toBe('pending');
-    }
+      inside.open();
+      await leave.promise;
+    })();
+    await inside.promise;
+    const waiter = track(map.update('k', (n) => n! + 1)); // another task: it waits
     await settle();
-    expect(map.get('k')).toBe(3);
+    expect(waiter.state).toBe('pending');
+    leave.open();
+    await holder;
+    await expect(withinWatchdog('the waiter behind an `await using` block', waiter.promise, 1000)).resolves.toBe(3);
     map.set('k', 10);
   });
 
-  // `await using` releases the lock when the block throws
-  it('releases an `await using` lock when the block throws', async () => {
-    const map = kind.create([['k', 1]]);
+  // `await using` releases the lock when the block throws, and commits what the view wrote
+  it('releases an `await using` lock when the block throws, committing the view\'s writes unless discard() was called', async () => {
+    const map = kind.create([['k', 1], ['j', 1]]);
     const boom = new Error('inside the block');
     let view!: { get(k: string): unknown };
     const failing = async () => {
       await using lock = await map.lock(['k']);
       view = lock.view;
+      lock.view.set('k', 2);
       throw boom;
     };
     expect(await rejectionOf(failing())).toBe(boom);
     expectSafeMapErrorSync(() => view.get('k'), 'ERR_LOCK_RELEASED');
-    await expect(withinWatchdog('update after a thrown block', map.update('k', (n) => n! + 1), 1000)).resolves.toBe(2);
+    expect(map.get('k')).toBe(2); // a disposer cannot tell a throw: the write is committed
+    const discarding = async () => {
+      await using lock = await map.lock('j');
+      try {
+        lock.view.set('j', 2);
+        throw boom;
+      } catch (error) {
+        lock.discard();
+        throw error;
+      }
+    };
+    expect(await rejectionOf(discarding())).toBe(boom);
+    expect(map.get('j')).toBe(1);
+    await expect(withinWatchdog('update after a thrown block', map.update('k', (n) => n! + 1), 1000)).resolves.toBe(3);
   });
 
   // plain `using` (Symbol.dispose) releases as well
@@ -1151,7 +1282,9 @@ function describeLockHandles(kind: GuardedMapKind): void {
     map.set('k', 2);
   });
 
-  // release() twice does nothing the second time: it never releases the next holder's lock
+  // release() twice does nothing the second time: it never releases the next holder's lock.
+  // (This task never binds `first` with using nor reads its view, so the map does not know it
+  // holds it, and its second request waits like anyone's instead of being refused.)
   it('makes release() idempotent', async () => {
     const map = kind.create([['k', 1]]);
     const first = await map.lock('k');
@@ -1170,15 +1303,194 @@ function describeLockHandles(kind: GuardedMapKind): void {
   // readLock handles share a key; a writer waits for every reader to release
   it('shares readLock handles between readers and makes writers wait for them', async () => {
     const map = kind.create([['k', 1]]);
-    const first = await map.readLock('k');
-    const second = await withinWatchdog('a second reader', map.readLock('k'), 1000);
-    expect([first.view.get('k'), second.view.get('k')]).toEqual([1, 1]);
+    // each reader a task of its own, which reads through its handle's view
+    const reader = async () => {
+      const lock = await map.readLock('k');
+      return { value: lock.view.get('k'), release: lock.release };
+    };
+    const first = await reader();
+    const second = await withinWatchdog('a second reader', reader(), 1000);
+    expect([first.value, second.value]).toEqual([1, 1]);
     const writer = track(map.update('k', (n) => n! + 1));
     first.release();
     await settle();
     expect(writer.state).toBe('pending');
     second.release();
     await expect(writer.promise).resolves.toBe(2);
+  });
+
+  // the hang of the audit: a handle holder asking again for its own key used to wait for itself
+  it.each([
+    ['update(k)', (map: GuardedMap<string, number>) => map.update('k', (n) => n)],
+    ['lock(k)', (map: GuardedMap<string, number>) => map.lock('k')],
+    ['readLock(k)', (map: GuardedMap<string, number>) => map.readLock('k')],
+    ['withReadLock(k)', (map: GuardedMap<string, number>) => map.withReadLock('k', () => 0)],
+  ])('refuses %s from the task holding an `await using` handle on k with ERR_LOCK_REENTRY, at once', async (_, call) => {
+    const map = kind.create([['k', 1]]);
+    const attempt = async () => {
+      await using lock = await map.lock('k');
+      const error = await rejectionOf(call(map)); // the `await using` declaration alone marks the holder
+      lock.view.set('k', 2);
+      return error;
+    };
+    const error = await withinWatchdog('a handle holder locking its own key again', attempt(), 1000);
+    expect(error).toBeInstanceOf(SafeMapError);
+    expect(error).toMatchObject({ code: 'ERR_LOCK_REENTRY', message: expect.stringMatching(/handle/u) });
+    expect(map.get('k')).toBe(2); // the block ended normally and committed
+    await expect(withinWatchdog('update after the block', map.update('k', (n) => n! + 1), 1000)).resolves.toBe(3);
+  });
+
+  // the same for a handle used without `using`, through its view, and for a handle that waited
+  it('refuses re-entry from a handle used through its view, and from one granted after a wait', async () => {
+    const map = kind.create([['k', 1]]);
+    const viaView = async () => {
+      const lock = await map.lock('k');
+      try {
+        lock.view.get('k');
+        return await rejectionOf(map.update('k', (n) => n));
+      } finally {
+        lock.release();
+      }
+    };
+    expect(await withinWatchdog('a view user locking its key again', viaView(), 1000)).toMatchObject({ code: 'ERR_LOCK_REENTRY' });
+
+    const hold = gate();
+    const holder = map.withLock('k', () => hold.promise);
+    const afterWait = (async () => {
+      await using lock = await map.lock('k');
+      expect(lock).toBeDefined();
+      return rejectionOf(map.lock('k'));
+    })();
+    await settle();
+    hold.open();
+    await holder;
+    expect(await withinWatchdog('a waited-for handle locking its key again', afterWait, 1000)).toMatchObject({ code: 'ERR_LOCK_REENTRY' });
+    map.set('k', 5);
+  });
+
+  // two tasks taking handles in opposite orders: each second request is refused, nothing hangs
+  it('refuses the second handle of two tasks locking a and b in opposite orders instead of deadlocking', async () => {
+    const map = kind.create([['a', 0], ['b', 0]]);
+    const bothHold = gate();
+    let holding = 0;
+    const task = async (first: string, second: string) => {
+      await using outer = await map.lock(first);
+      outer.view.set(first, 1);
+      if (++holding === 2) bothHold.open();
+      await bothHold.promise;
+      await using inner = await map.lock(second); // waits for the other task: a deadlock, if it waited
+      inner.view.set(second, 2);
+    };
+    const outcomes = await withinWatchdog('two tasks locking in opposite orders', Promise.allSettled([task('a', 'b'), task('b', 'a')]), 2000);
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as SafeMapError).code : o.status))).toEqual([
+      'ERR_LOCK_REENTRY',
+      'ERR_LOCK_REENTRY',
+    ]);
+    expect(Object.fromEntries(map)).toEqual({ a: 1, b: 1 }); // each outer block committed on the way out
+    // multi-key scopes are the way to hold both: taken in one fixed order
+    const both = await withinWatchdog(
+      'two multi-key handles',
+      Promise.all(
+        [['a', 'b'], ['b', 'a']].map(async (keys) => {
+          await using lock = await map.lock(keys);
+          for (const key of keys) lock.view.set(key, lock.view.get(key)! + 1);
+        }),
+      ),
+      1000,
+    );
+    expect(both).toHaveLength(2);
+    expect(Object.fromEntries(map)).toEqual({ a: 3, b: 3 });
+  });
+
+  // a holder asking for another key behind a queued whole-map section would wait for that
+  // section, which waits for the holder: refused instead
+  it('refuses a handle holder\'s request for another key queued behind a withLock(null)', async () => {
+    const map = kind.create([['a', 0], ['b', 0]]);
+    const holding = gate();
+    const proceed = gate();
+    const holder = (async () => {
+      await using lock = await map.lock('a');
+      expect(lock).toBeDefined();
+      holding.open();
+      await proceed.promise;
+      return rejectionOf(map.update('b', (n) => n! + 1));
+    })();
+    await holding.promise;
+    const whole = track(map.withLock(null, (view) => void view.set('b', 10)));
+    await settle();
+    expect(whole.state).toBe('pending');
+    proceed.open();
+    expect(await withinWatchdog('a holder behind a queued whole-map section', holder, 1000)).toMatchObject({ code: 'ERR_LOCK_REENTRY' });
+    await withinWatchdog('the whole-map section after the holder', whole.promise, 1000);
+    expect(map.get('b')).toBe(10);
+  });
+
+  // ordinary use: many tasks, each taking a handle first thing, some on the same key, with
+  // siblings that await first and then lock: nobody is refused, nothing is lost
+  it('serves `await using` handles taken first thing by Promise.all tasks, siblings included, without refusing any', async () => {
+    const map = kind.create<string, number>();
+    const pause = randomPauses(seededRandom(5));
+    const keys = ['a', 'b', 'c'];
+    const tasks = Array.from({ length: 120 }, async (_, i) => {
+      const key = keys[i % keys.length]!;
+      if (i % 4 === 3) {
+        // a sibling that awaits something else first, then uses a callback section
+        await pause();
+        return map.update(key, async (n) => (await pause(), (n ?? 0) + 1));
+      }
+      await using lock = await map.lock(key);
+      const old = lock.view.get(key) ?? 0;
+      await pause();
+      lock.view.set(key, old + 1);
+      return undefined;
+    });
+    await withinWatchdog('120 tasks with handles', Promise.all(tasks), 3000);
+    expect(countsOf(map)).toEqual({ a: 40, b: 40, c: 40 });
+    // the test's own context was never marked: it can lock every key
+    await expect(withinWatchdog('the test locking after its tasks', map.withLock(keys, () => 'free'), 1000)).resolves.toBe('free');
+  });
+
+  // a task that takes and releases a handle again and again: each one ends with its block
+  it('lets one task take handles one after another in a loop', async () => {
+    const map = kind.create([['k', 0]]);
+    for (let i = 0; i < 500; i++) {
+      await using lock = await map.lock(i % 2 === 0 ? 'k' : ['k', 'j']);
+      lock.view.set('k', lock.view.get('k')! + 1);
+    }
+    expect(map.get('k')).toBe(500);
+    expect(currentHeldSections()).toBeLessThanOrEqual(2); // released sections do not pile up
+    await expect(withinWatchdog('update after the loop', map.update('k', (n) => n! + 1), 1000)).resolves.toBe(501);
+    const readers = [];
+    for (let i = 0; i < 50; i++) {
+      using lock = await map.readLock('k');
+      readers.push(lock.view.get('k'));
+    }
+    expect(new Set(readers)).toEqual(new Set([501]));
+  });
+
+  // tasks started inside a handle's block belong to it, as with callback sections; work that
+  // outlives the block takes the lock once the handle is released; another map is not re-entry
+  it('refuses tasks started inside a handle\'s block, not work after it, nor another map', async () => {
+    const map = kind.create([['k', 1]]);
+    const other = kind.create<string, number>();
+    const blockEnded = gate();
+    let later!: Promise<number | undefined>;
+    const outcomes = await withinWatchdog(
+      'a handle block starting tasks',
+      (async () => {
+        await using lock = await map.lock('k');
+        later = blockEnded.promise.then(() => map.update('k', (n) => n! + 1));
+        const settled = await Promise.allSettled([
+          map.update('x', () => 1),
+          new Promise((resolve, reject) => setTimeout(() => map.withLock('y', () => 0).then(resolve, reject), 0)),
+          other.update('x', () => lock.view.get('k')! * 10),
+        ]);
+        return settled.map((o) => (o.status === 'rejected' ? (o.reason as SafeMapError).code : o.value));
+      })(),
+    );
+    expect(outcomes).toEqual(['ERR_LOCK_REENTRY', 'ERR_LOCK_REENTRY', 10]);
+    blockEnded.open();
+    await expect(withinWatchdog('work scheduled in the block, run after it', later, 1000)).resolves.toBe(2);
   });
 }
 
@@ -1254,6 +1566,32 @@ function describeConditionalOperations(kind: GuardedMapKind): void {
     expect(map.has('k')).toBe(false);
   });
 
+  // with the key free, the swap and the take are done before the call returns: nothing is held
+  // for a tick, so a plain write right after an un-awaited call is no concurrent write
+  it('compareAndSet, getAndDelete and a synchronous update complete at once when the key is free', async () => {
+    const map = kind.create([['k', 1], ['job', 2], ['n', 0]]);
+    const swapped = map.compareAndSet('k', 1, 5);
+    expect(map.get('k')).toBe(5);
+    map.set('k', 6);
+    const failed = map.compareAndSet('k', 1, 7);
+    map.set('k', 8);
+    const taken = map.getAndDelete('job');
+    expect(map.has('job')).toBe(false);
+    map.set('job', 3);
+    const updated = map.update('n', (n) => n! + 1);
+    expect(map.get('n')).toBe(1);
+    map.set('n', 10);
+    await expect(Promise.all([swapped, failed, taken, updated])).resolves.toEqual([true, false, 2, 1]);
+    expect(Object.fromEntries(map)).toEqual({ k: 8, job: 3, n: 10 });
+    // still rejected, not thrown, when the call fails at once
+    const boom = new Error('sync');
+    const thrown = map.update('n', () => {
+      throw boom;
+    });
+    expect(await rejectionOf(thrown)).toBe(boom);
+    map.set('n', 11); // released
+  });
+
   // a snapshot is a plain Map with the entries, independent of the map from then on
   it('snapshot is an independent plain Map of the entries', () => {
     const map = kind.create([['a', 1], ['b', 2]]);
@@ -1269,6 +1607,19 @@ function describeConditionalOperations(kind: GuardedMapKind): void {
     expect(snapshot).toEqual(new Map([['b', 2], ['c', 3]]));
   });
 
+  // what to send to another thread: structuredClone (postMessage's algorithm) of the map itself is no Map
+  it('clones its snapshot, not itself, into a Map for another thread', () => {
+    const map = kind.create([['a', 1], ['b', 2]]);
+    expect(structuredClone(map.snapshot())).toEqual(new Map([['a', 1], ['b', 2]]));
+    let clone: unknown;
+    try {
+      clone = structuredClone(map);
+    } catch (error) {
+      clone = error; // a GoMap store holds functions: DataCloneError
+    }
+    expect(clone).not.toBeInstanceOf(Map);
+  });
+
   // a snapshot taken while sections run holds only committed values
   it('snapshot holds committed values while an update is running', async () => {
     const map = kind.create([['k', 1]]);
@@ -1279,5 +1630,189 @@ function describeConditionalOperations(kind: GuardedMapKind): void {
     hold.open();
     await section;
     expect(map.snapshot()).toEqual(new Map([['k', 2]]));
+  });
+}
+
+// ---- bad input ----------------------------------------------------------------------------------
+
+/** What a call's failure was: a TypeError's message, or a note that it did not fail as one. */
+async function typeErrorOf(call: () => unknown): Promise<string> {
+  let outcome: unknown;
+  try {
+    outcome = call();
+  } catch (error) {
+    return `threw synchronously: ${String(error)}`;
+  }
+  if (!(outcome instanceof Promise)) return `returned ${String(outcome)}`;
+  const error = await withinWatchdog('a call with bad input', rejectionOf(outcome), 1000);
+  return error instanceof TypeError ? error.message : `rejected with ${String(error)}`;
+}
+
+/** Options no lock-taking method accepts, and what the TypeError must say. */
+const badLockOptions: [string, unknown, RegExp][] = [
+  ['an unknown key', { bogus: 1 }, /unknown option 'bogus'/u],
+  ['a misspelt key', { timeOut: 5 }, /unknown option 'timeOut'/u],
+  ['a negative timeout', { timeout: -5 }, /'timeout' must be a finite number/u],
+  ['a NaN timeout', { timeout: Number.NaN }, /'timeout' must be a finite number/u],
+  ['an infinite timeout', { timeout: Number.POSITIVE_INFINITY }, /'timeout' must be a finite number/u],
+  ['a string timeout', { timeout: '5' }, /'timeout' must be a finite number.*string/u],
+  ['a timeout past setTimeout\'s limit', { timeout: 2 ** 31 }, /'timeout' must be at most 2147483647/u],
+  ['a signal that is not an AbortSignal', { signal: { aborted: false } }, /'signal' must be an AbortSignal/u],
+  ['a string signal', { signal: 'abort' }, /'signal' must be an AbortSignal/u],
+  ['null options', null, /options must be a plain object/u],
+  ['a number for options', 42, /options must be a plain object/u],
+  ['an AbortSignal for options', new AbortController().signal, /options must be a plain object.*AbortSignal/u],
+  ['a Date for options', new Date(0), /options must be a plain object.*Date/u],
+];
+
+function describeBadInput(kind: GuardedMapKind): void {
+  const lockCalls: [string, (map: GuardedMap<string, number>, options: unknown) => Promise<unknown>][] = [
+    ...(boundedCalls as [string, (map: GuardedMap<string, number>, options: unknown) => Promise<unknown>][]),
+    // a present key resolves without a lock, and its options are checked all the same
+    ['getOrCompute of a present key', (map, options) => map.getOrCompute('k', () => 1, options as never)],
+  ];
+
+  // every lock-taking method rejects bad options with a TypeError that names them, and takes nothing
+  it.each(lockCalls)('%s rejects bad options with a TypeError naming the option', async (_, call) => {
+    const map = kind.create([['k', 1], ['a', 0]]);
+    for (const [what, options, message] of badLockOptions) {
+      expect(await typeErrorOf(() => call(map, options)), what).toMatch(message);
+    }
+    map.set('k', 2).set('a', 2); // nothing is held
+    expect(map.get('k')).toBe(2);
+  });
+
+  // fn must be a function: the call rejects (never throws) with a TypeError, present key or not
+  it.each([
+    ['update', (map: GuardedMap<string, number>, fn: unknown) => map.update('k', fn as never)],
+    ['withLock', (map: GuardedMap<string, number>, fn: unknown) => map.withLock('k', fn as never)],
+    ['withReadLock', (map: GuardedMap<string, number>, fn: unknown) => map.withReadLock(null, fn as never)],
+    ['getOrCompute of an absent key', (map: GuardedMap<string, number>, fn: unknown) => map.getOrCompute('absent', fn as never)],
+    ['getOrCompute of a present key', (map: GuardedMap<string, number>, fn: unknown) => map.getOrCompute('k', fn as never)],
+  ])('%s rejects a fn that is not a function', async (_, call) => {
+    const map = kind.create([['k', 1]]);
+    for (const fn of [undefined, null, 42, 'n => n + 1', {}]) {
+      expect(await typeErrorOf(() => call(map, fn)), String(fn)).toMatch(/fn must be a function/u);
+    }
+    map.set('k', 2);
+  });
+
+  // forEach checks its callback as Map's does, even when there is nothing to call it with
+  it('throws a TypeError from forEach with a callback that is not a function, empty or not', () => {
+    for (const entries of [[], [['k', 1]]] as [string, number][][]) {
+      const map = kind.create(entries);
+      for (const fn of [42, undefined, 'x']) expect(() => map.forEach(fn as never)).toThrow(TypeError);
+    }
+  });
+
+  // the constructor takes what new Map takes, and fails where new Map fails
+  it.each([
+    ['a string (its characters are not entries)', ['ab'], /iterator value a is not an entry object/u],
+    ['an array of non-entries', [[1, 2]], /iterator value 1 is not an entry object/u],
+    ['an entry that is null', [[null]], /iterator value null is not an entry object/u],
+    ['a number', [42], /number 42 is not iterable/u],
+    ['a Date', [new Date(0)], /a Date is not iterable/u],
+    ['a plain object with entries after it', [{ a: 1 }, {}], /an object is not iterable/u],
+    ['an unknown option', [{ bogus: 1 }], /unknown option 'bogus'/u],
+    ['an unknown option after the entries', [[], { bogus: 1 }], /unknown option 'bogus'/u],
+    ['options that are not a plain object', [[], new Date(0)], /options must be a plain object, got a Date/u],
+    ['null options after the entries', [[], null], /options must be a plain object, got null/u],
+    ['a bad store', [{ store: 'redis' }], /option 'store' must be 'map' or 'go'/u],
+    ['a bad name', [[], { name: 42 }], /option 'name' must be a string/u],
+  ])('rejects %s with a TypeError, as new Map would', (_, args, message) => {
+    let thrown: unknown;
+    try {
+      kind.construct(...args);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message).toMatch(message);
+  });
+
+  it('fails exactly where new Map fails on the same first argument', () => {
+    const firsts: unknown[] = ['ab', '', [1], [[1, 'one']], [], new Set([['a', 1]]), 42, true, new Date(0), Symbol('s'), () => {}];
+    for (const first of firsts) {
+      const native = outcomeOf(() => new Map(first as never));
+      const ours = outcomeOf(() => kind.construct(first));
+      expect(ours.failed, `new ${kind.toStringTag}(${String(first)})`).toBe(native.failed);
+      if (!native.failed) expectSameEntries(ours.map!, native.map!, kind.insertionOrdered);
+    }
+  });
+}
+
+function outcomeOf(make: () => Iterable<readonly [unknown, unknown]>): { failed: boolean; map?: Map<unknown, unknown> } {
+  try {
+    return { failed: false, map: new Map(make()) };
+  } catch (error) {
+    expect(error).toBeInstanceOf(TypeError);
+    return { failed: true };
+  }
+}
+
+// ---- async context ------------------------------------------------------------------------------
+
+/**
+ * A section's fn runs in the async context of the call that asked for it, whoever released the
+ * lock: what an application keeps in an AsyncLocalStorage (a request id, a tracing span) is its
+ * own inside its section. (async-lock runs a waiter's callback in the releasing task's context.)
+ */
+function describeAsyncContext(kind: GuardedMapKind): void {
+  const request = new AsyncLocalStorage<string>();
+
+  it('runs every waiter\'s fn in its own caller\'s AsyncLocalStorage context', async () => {
+    const map = kind.create([['k', 0]]);
+    const hold = gate();
+    const seen: string[] = [];
+    const holder = request.run('holder', () =>
+      map.update('k', async (n) => {
+        await hold.promise;
+        seen.push(`holder fn: ${request.getStore()}`);
+        return n! + 1;
+      }),
+    );
+    const waiters = ['w1', 'w2', 'w3'].map((id) =>
+      request.run(id, () =>
+        map.update('k', async (n) => {
+          seen.push(`${id} fn: ${request.getStore()}`);
+          await Promise.resolve();
+          seen.push(`${id} after await: ${request.getStore()}`);
+          return n! + 1;
+        }),
+      ),
+    );
+    const section = request.run('section', () => map.withLock(['k'], (view) => (seen.push(`section fn: ${request.getStore()}`), view.get('k'))));
+    const reader = request.run('reader', () => map.withReadLock(null, () => void seen.push(`reader fn: ${request.getStore()}`)));
+    const handle = request.run('handle', async () => {
+      await using lock = await map.lock('k');
+      seen.push(`handle block: ${request.getStore()} sees ${lock.view.get('k')}`);
+    });
+    await settle();
+    hold.open();
+    await withinWatchdog('the queue on k', Promise.all([holder, ...waiters, section, reader, handle]));
+    expect(seen).toEqual([
+      'holder fn: holder',
+      'w1 fn: w1',
+      'w1 after await: w1',
+      'w2 fn: w2',
+      'w2 after await: w2',
+      'w3 fn: w3',
+      'w3 after await: w3',
+      'section fn: section',
+      'reader fn: reader',
+      'handle block: handle sees 4',
+    ]);
+  });
+
+  it('runs getOrCompute\'s fn in the context of the caller that started the flight', async () => {
+    const map = kind.create<string, string>();
+    const hold = gate();
+    const writer = map.withLock('k', () => hold.promise); // the flight waits for the key
+    const first = request.run('first caller', () => map.getOrCompute('k', () => `computed in ${request.getStore()}`));
+    const second = request.run('second caller', () => map.getOrCompute('k', () => 'never'));
+    await settle();
+    hold.open();
+    await writer;
+    await expect(Promise.all([first, second])).resolves.toEqual(['computed in first caller', 'computed in first caller']);
   });
 }

@@ -17,6 +17,7 @@ describe.each(['map', 'go'] as const)('SafeMap with store: %s', (store) => {
     // A GoMap, like a Go map, starts each loop at a random place.
     insertionOrdered: store === 'map',
     create: (entries) => new SafeMap(entries, { store }),
+    construct: (...args) => new SafeMap(...(args as [])),
   });
 });
 

@@ -14,6 +14,7 @@ describeGuardedMapScenarios({
   toStringTag: 'ShardedMap',
   insertionOrdered: false,
   create: (entries) => new ShardedMap(entries),
+  construct: (...args) => new ShardedMap(...(args as [])),
 });
 
 describeGuardedMapScenarios({
@@ -21,6 +22,7 @@ describeGuardedMapScenarios({
   toStringTag: 'ShardedMap',
   insertionOrdered: false,
   create: (entries) => new ShardedMap(entries, { shards: 4, store: 'go' }),
+  construct: (...args) => new ShardedMap(...(args as [])),
 });
 
 // the shard count is a power of two, 32 unless told otherwise
@@ -38,6 +40,32 @@ describe('ShardedMap shard count', () => {
   it.each([0, 3, 6, 12, 100, -4, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('rejects %s shards with a RangeError naming the option', (shards) => {
     expect(() => new ShardedMap({ shards })).toThrow(RangeError);
     expect(() => new ShardedMap([], { shards })).toThrow(/shards/u);
+  });
+
+  // a shard count that is not a number is a TypeError that names what it got, never the default
+  it.each([
+    ['32', /string '32'/u],
+    [null, /got null/u],
+    [{}, /got an object/u],
+    [32n, /bigint 32/u],
+    [true, /boolean true/u],
+    [[32], /got an Array/u],
+  ])('rejects shards: %o with a TypeError naming its type', (shards, got) => {
+    for (const make of [() => new ShardedMap({ shards } as never), () => new ShardedMap([['a', 1]], { shards } as never)]) {
+      let thrown: unknown;
+      try {
+        make();
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(TypeError);
+      expect((thrown as Error).message).toMatch(/option 'shards' must be a number/u);
+      expect((thrown as Error).message).toMatch(got);
+    }
+  });
+
+  it('takes shards: undefined as the default', () => {
+    expect(new ShardedMap({ shards: undefined }).shardStats()).toHaveLength(32);
   });
 });
 
