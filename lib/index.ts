@@ -1,19 +1,27 @@
-import type { TSESLint } from '@typescript-eslint/utils';
 import packageJson from '../package.json' with { type: 'json' };
-import { createConfigs, type MapraceConfigs } from './configs/index.js';
-import { rules, type MapraceRule } from './rules/index.js';
+import { createConfigs } from './configs/index.js';
+import type { MapracePlugin, PluginRule } from './configs/types.js';
+import { rules } from './rules/index.js';
 
-/** The ESLint plugin object: `meta`, `rules` and `configs`, nothing else. */
-export interface MapracePlugin {
-  meta: { name: string; version: string };
-  rules: Record<string, MapraceRule>;
-  configs: MapraceConfigs;
-}
+export type {
+  MapraceConfigs,
+  MapraceFlatConfig,
+  MapraceLegacyConfig,
+  MapracePlugin,
+  PluginRule,
+  RuleEntry,
+  RulesConfig,
+} from './configs/types.js';
 
+/**
+ * The ESLint plugin object: `meta`, `rules` and `configs`, nothing else. Its type (lib/configs/types.ts)
+ * is assignable to ESLint 9's and 10's `ESLint.Plugin`, and its flat configs to `Linter.Config`.
+ */
 const plugin = {
   meta: { name: packageJson.name, version: packageJson.version },
-  rules,
+  // The rules are typed against typescript-eslint's RuleContext; ESLint sees them as any rule module.
+  rules: rules as unknown as Record<string, PluginRule>,
 } as MapracePlugin;
-plugin.configs = createConfigs(plugin as unknown as TSESLint.FlatConfig.Plugin, rules);
+plugin.configs = createConfigs(plugin, rules);
 
 export default plugin;

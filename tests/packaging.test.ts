@@ -128,6 +128,104 @@ describe('the installed package', () => {
   });
 });
 
+// A consumer's `eslint.config.mts` / `.cts` in TypeScript, type-checked by this repository's
+// TypeScript against the installed package: the plugin and its configs must be assignable to what
+// ESLint's `defineConfig`, `Linter.Config` and `ESLint.Plugin` take (ESLint 10, installed as the peer
+// dependency, and ESLint 9, this repository's `eslint9` alias) and to typescript-eslint's `config`.
+describe('a TypeScript config file of a consumer', () => {
+  const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
+  const consumerFiles = {
+    'types/eslint.config.mts': `import { defineConfig } from 'eslint/config';
+import type { ESLint, Linter } from 'eslint';
+import maprace from 'eslint-plugin-maprace';
+
+export const plugin: ESLint.Plugin = maprace;
+export const flat: Linter.Config[] = [
+  maprace.configs.recommended,
+  maprace.configs['recommended-type-checked'],
+  maprace.configs.strict,
+];
+export const legacy: Linter.LegacyConfig[] = [maprace.configs['legacy-recommended'], maprace.configs['legacy-strict']];
+// The types are the plugin's, not \`any\`:
+// @ts-expect-error there is no such config
+export const missing = maprace.configs.nope;
+// @ts-expect-error a flat config's files are globs
+export const wrong: number = maprace.configs.recommended.files;
+
+export default defineConfig(
+  [maprace.configs.recommended],
+  maprace.configs['recommended-type-checked'],
+  { files: ['src/**/*.ts'], extends: [maprace.configs.strict] },
+  {
+    files: ['**/*.ts'],
+    plugins: { maprace },
+    rules: { 'maprace/no-unguarded-map-in-promise-all': 'error', 'maprace/no-unguarded-map-in-timer': ['error', { autofix: true }] },
+  },
+);
+`,
+    'types/eslint.config.cts': `import maprace = require('eslint-plugin-maprace');
+import { defineConfig } from 'eslint/config';
+
+export = defineConfig([maprace.configs.recommended, { plugins: { maprace } }]);
+`,
+    'types/tseslint.config.mts': `import tseslint from 'typescript-eslint';
+import maprace from 'eslint-plugin-maprace';
+
+export default tseslint.config(
+  maprace.configs.recommended,
+  { files: ['**/*.ts'], extends: [maprace.configs['recommended-type-checked']], plugins: { maprace } },
+  ...tseslint.configs.recommended,
+);
+`,
+  };
+  const compilerOptions = {
+    strict: true,
+    target: 'es2022',
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    noEmit: true,
+    types: [],
+    skipLibCheck: true,
+    // typescript-eslint is not installed in the consumer project: this repository's copy.
+    paths: { 'typescript-eslint': [path.join(repoRoot, 'node_modules/typescript-eslint/dist/index.d.ts')] },
+  };
+
+  const typeCheck = (tsconfig: string) => run(process.execPath, [tsc, '-p', tsconfig], { cwd: project });
+
+  beforeAll(() => {
+    for (const [name, text] of Object.entries(consumerFiles)) {
+      mkdirSync(path.dirname(path.join(project, name)), { recursive: true });
+      writeFileSync(path.join(project, name), text);
+    }
+    writeFileSync(path.join(project, 'types/tsconfig.json'), JSON.stringify({ compilerOptions, include: ['*.mts', '*.cts'] }));
+    const eslint9 = path.join(repoRoot, 'node_modules/eslint9');
+    writeFileSync(path.join(project, 'types/tsconfig.eslint9.json'), JSON.stringify({
+      compilerOptions: {
+        ...compilerOptions,
+        paths: {
+          ...compilerOptions.paths,
+          eslint: [path.join(eslint9, 'lib/types/index.d.ts')],
+          'eslint/config': [path.join(eslint9, 'lib/types/config-api.d.ts')],
+        },
+      },
+      include: ['*.mts', '*.cts'],
+    }));
+  });
+
+  it('type-checks with ESLint 10 (the installed peer) and typescript-eslint', () => {
+    expect(existsSync(path.join(project, 'node_modules/eslint/lib/types/config-api.d.ts'))).toBe(true);
+    const result = typeCheck('types/tsconfig.json');
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('type-checks with ESLint 9', () => {
+    const result = typeCheck('types/tsconfig.eslint9.json');
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
 describe('package linters', () => {
   it('publint finds nothing, suggestions included', () => {
     const result = run(npm, ['exec', '--no', '--', 'publint', '--strict'], { cwd: source });

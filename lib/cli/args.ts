@@ -23,8 +23,10 @@ export const usage = `Usage: maprace [options] [paths...]
 Reports Maps, Sets and records shared by concurrent async code (Promise.all, timers,
 worker messages) and updated across an await without a guard.
 
-Paths default to the current directory; .gitignore and node_modules are skipped.
-Type information is used when a tsconfig.json is found above the paths.
+Paths default to the current directory and may be outside it. What git ignores (every
+.gitignore from the repository root down, each relative to its directory) and node_modules
+are skipped. Type information is used for the files that a tsconfig.json found above the
+paths, or a project it references, includes; the summary says how many files that was.
 
 Options:
   --fix                 apply the rules' fixes to the files
@@ -39,7 +41,8 @@ Files named on the command line that maprace does not lint (not JavaScript or Ty
 ignored by .gitignore, inside node_modules) are named on stderr and skipped.
 
 Exit codes: 0 no problems, 1 problems found, 2 a usage error: an unknown flag, a path that
-does not exist, nothing to lint in the paths, or --format sarif without its formatter.
+does not exist, nothing to lint in the paths, an invalid tsconfig.json, or --format sarif
+without its formatter.
 `;
 
 export function parseCliArgs(argv: readonly string[]): CliOptions {

@@ -4,10 +4,13 @@ import type { TSESLint } from '@typescript-eslint/utils';
 import { sourceFiles } from '../configs/index.js';
 import type { MapracePlugin } from '../index.js';
 import {
+  commonAncestor,
   findTsconfigAbove,
   gitignorePatterns,
+  ignoreRoot,
   loadTypeScript,
-  readTypedProject,
+  readTypedProjects,
+  targetDirectory,
   type TypedProject,
 } from './project.js';
 
@@ -15,10 +18,23 @@ type FlatConfig = TSESLint.FlatConfig.Config;
 
 export const sourceFilePatterns = sourceFiles;
 
+const isGlob = (target: string): boolean => /[*?[\]{}]/u.test(target);
+
 export interface LintSetup {
   configs: FlatConfig[];
-  /** The tsconfig.json files whose programs give the rules type information. */
+  /**
+   * ESLint's working directory: the directory that holds every path (ESLint lints nothing outside
+   * its own), the root of their git repository when they are in one (its .gitignore files apply).
+   */
+  base: string;
+  /** The paths as ESLint takes them: as given when `base` is the current directory, else absolute. */
+  lintPaths: string[];
+  /** The tsconfig.json files found above the paths (before following their `references`). */
+  tsconfigs: string[];
+  /** The projects whose programs give the rules type information: the tsconfigs and their references. */
   typedProjects: TypedProject[];
+  /** The tsconfig.json that type-checks a file, undefined for a file linted syntactically. */
+  typedBy(file: string): string | undefined;
   /** Things the user should know about how the run was set up (printed to stderr). */
   notices: string[];
 }
@@ -26,7 +42,9 @@ export interface LintSetup {
 /**
  * The flat config `maprace` lints with, whatever config the project has: the plugin's
  * recommended rules (strict, whose fixes apply, with --fix) on every JavaScript and TypeScript
- * file, type-aware on the files that a tsconfig.json above the paths contains and syntactic on the rest.
+ * file, type-aware on the files that a tsconfig.json above the paths (or a project it references)
+ * contains and syntactic on the rest, skipping what git ignores. Throws a TsconfigError for a
+ * tsconfig.json that cannot be used.
  */
 export function createLintSetup(options: {
   cwd: string;
@@ -38,10 +56,19 @@ export function createLintSetup(options: {
 }): LintSetup {
   const { cwd, paths, typeCheck, plugin } = options;
   const notices: string[] = [];
-  const typedProjects: TypedProject[] = [];
-  const ignores = gitignorePatterns(cwd);
+
+  const targets = paths.map((target) => {
+    const dir = targetDirectory(cwd, target);
+    const walk = isGlob(target) || dir === path.resolve(cwd, target);
+    return { dir, root: ignoreRoot(dir, cwd), walk };
+  });
+  const base = commonAncestor(targets.map((target) => target.root));
+  const lintPaths = base === cwd ? [...paths] : paths.map((target) => path.resolve(cwd, target));
+
   const configs: FlatConfig[] = [
-    { name: 'maprace-cli/gitignore', ignores },
+    // ESLint ignores node_modules by default, but a later `!node_modules/` would bring it back:
+    // node_modules comes last, so that no .gitignore line can.
+    { name: 'maprace-cli/gitignore', ignores: [...gitignorePatterns(base, targets), '**/node_modules/'] },
     {
       name: 'maprace-cli/sources',
       files: sourceFilePatterns,
@@ -50,10 +77,14 @@ export function createLintSetup(options: {
     { ...(options.fix === true ? plugin.configs.strict : plugin.configs.recommended), files: sourceFilePatterns },
   ];
 
+  const tsconfigs = new Set<string>();
+  const typedProjects: TypedProject[] = [];
+  // Each file is type-checked by the first project that contains it: the tsconfig found above
+  // it, then the projects that one references.
+  const owner = new Map<string, string>();
   if (typeCheck) {
-    const tsconfigs = new Set<string>();
-    for (const target of paths) {
-      const found = findTsconfigAbove(path.resolve(cwd, target));
+    for (const target of targets) {
+      const found = findTsconfigAbove(target.dir);
       if (found !== undefined) tsconfigs.add(found);
     }
     const typescript = tsconfigs.size > 0 ? loadTypeScript(cwd) : undefined;
@@ -62,17 +93,30 @@ export function createLintSetup(options: {
     }
     if (typescript !== undefined) {
       for (const tsconfigPath of tsconfigs) {
-        const project = readTypedProject(typescript, tsconfigPath);
-        typedProjects.push(project);
+        for (const project of readTypedProjects(typescript, tsconfigPath, cwd)) {
+          if (typedProjects.some((known) => known.tsconfigPath === project.tsconfigPath)) continue;
+          typedProjects.push(project);
+          for (const file of project.files) if (!owner.has(file)) owner.set(file, project.tsconfigPath);
+        }
+      }
+      for (const project of typedProjects) {
         configs.push({
-          name: `maprace-cli/typed:${path.relative(cwd, tsconfigPath) || 'tsconfig.json'}`,
-          files: [(file: string) => project.files.has(path.resolve(file))] as unknown as string[],
+          name: `maprace-cli/typed:${path.relative(cwd, project.tsconfigPath) || 'tsconfig.json'}`,
+          files: [(file: string) => owner.get(path.resolve(file)) === project.tsconfigPath] as unknown as string[],
           languageOptions: {
-            parserOptions: { project: tsconfigPath, tsconfigRootDir: path.dirname(tsconfigPath) },
+            parserOptions: { project: project.tsconfigPath, tsconfigRootDir: path.dirname(project.tsconfigPath) },
           },
         });
       }
     }
   }
-  return { configs, typedProjects, notices };
+  return {
+    configs,
+    base,
+    lintPaths,
+    tsconfigs: [...tsconfigs],
+    typedProjects,
+    typedBy: (file) => owner.get(path.resolve(file)),
+    notices,
+  };
 }

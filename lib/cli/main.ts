@@ -4,9 +4,10 @@ import * as eslintApi from 'eslint';
 import type { ESLint as ESLintInstance } from 'eslint';
 import plugin from '../index.js';
 import { parseCliArgs, usage, UsageError, type CliOptions } from './args.js';
-import { createLintSetup, sourceFilePatterns } from './config.js';
+import { createLintSetup, sourceFilePatterns, type LintSetup } from './config.js';
 import { ignoredReason } from './ignored.js';
 import { Progress } from './progress.js';
+import { displayPath, TsconfigError } from './project.js';
 import { loadSarifFormatter, missingSarifMessage, type SarifFormatter } from './sarif.js';
 
 /** Where the command reads and writes; the real process by default, a fake one in tests. */
@@ -48,6 +49,28 @@ async function format(
   return options.format === 'json' ? `${text}\n` : text;
 }
 
+/**
+ * How the files were analysed, as the summary says it: "type-aware with tsconfig.json" when a
+ * tsconfig's program holds every linted file, "type-aware for N of M files (tsconfig.json);
+ * syntactic for the rest" when it holds some of them, and "syntactic" otherwise (with why, when a
+ * tsconfig.json was found but holds none of them).
+ */
+function typeAwareness(setup: LintSetup, results: readonly ESLintInstance.LintResult[], cwd: string): string {
+  const name = (tsconfig: string) => displayPath(cwd, tsconfig);
+  const owners = results.map((result) => setup.typedBy(result.filePath));
+  const used = setup.typedProjects.map((p) => p.tsconfigPath).filter((tsconfig) => owners.includes(tsconfig));
+  const typed = owners.filter((owner) => owner !== undefined).length;
+  if (typed === 0) {
+    return setup.typedProjects.length === 0
+      ? 'syntactic'
+      : `syntactic: ${setup.tsconfigs.map(name).join(', ')} ${setup.tsconfigs.length === 1 ? 'includes' : 'include'} none of these files`;
+  }
+  const names = used.map(name).join(', ');
+  return typed === results.length
+    ? `type-aware with ${names}`
+    : `type-aware for ${typed} of ${plural(results.length, 'file')} (${names}); syntactic for the rest`;
+}
+
 /** Runs `maprace` with the given arguments; resolves to the process exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let options: CliOptions;
@@ -82,13 +105,20 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 2;
   }
 
-  const setup = createLintSetup({
-    cwd: io.cwd,
-    paths: options.paths,
-    typeCheck: options.typeCheck,
-    fix: options.fix,
-    plugin,
-  });
+  let setup;
+  try {
+    setup = createLintSetup({
+      cwd: io.cwd,
+      paths: options.paths,
+      typeCheck: options.typeCheck,
+      fix: options.fix,
+      plugin,
+    });
+  } catch (error) {
+    if (!(error instanceof TsconfigError)) throw error;
+    io.stderr.write(`maprace: ${error.message}\n`);
+    return 2;
+  }
   for (const notice of setup.notices) io.stderr.write(`maprace: ${notice}\n`);
 
   const progress = io.stderr.isTTY === true ? new Progress(io.stderr as NodeJS.WriteStream) : undefined;
@@ -100,8 +130,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       rules: { 'maprace-cli/count': 'warn' },
     });
   }
+  // ESLint lints no file outside its working directory: it runs in one that holds every path.
   const eslint = new ESLint({
-    cwd: io.cwd,
+    cwd: setup.base,
     overrideConfigFile: true,
     overrideConfig: configs as never,
     fix: options.fix,
@@ -110,12 +141,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   progress?.start();
   let linted: ESLintInstance.LintResult[];
   try {
-    linted = await eslint.lintFiles(options.paths);
+    linted = await eslint.lintFiles(setup.lintPaths);
   } catch (error) {
     const { messageTemplate, messageData } = error as { messageTemplate?: string; messageData?: { pattern?: string } };
+    // ESLint names the path as it was given to it: name it as the user wrote it.
+    const asGiven = (text: string) => setup.lintPaths.reduce(
+      (named, lintPath, i) => (lintPath === options.paths[i] ? named : named.replaceAll(`'${lintPath}'`, `'${options.paths[i]}'`)),
+      text,
+    );
+    const pattern = messageData?.pattern;
     const message = messageTemplate === 'all-matched-files-ignored'
-      ? nothingToLint([messageData?.pattern ?? options.paths.join(', ')])
-      : (error as Error).message.split('\n')[0] ?? String(error);
+      ? nothingToLint([pattern === undefined ? options.paths.join(', ') : options.paths[setup.lintPaths.indexOf(pattern)] ?? pattern])
+      : asGiven((error as Error).message.split('\n')[0] ?? String(error));
     io.stderr.write(`maprace: ${message}\n`);
     return 2;
   } finally {
@@ -125,7 +162,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   // leave them out of the output and the counts.
   const results = linted.filter((result) => {
     const reason = ignoredReason(result);
-    if (reason !== undefined) io.stderr.write(`maprace: skipped ${path.relative(io.cwd, result.filePath)}: ${reason}\n`);
+    if (reason !== undefined) io.stderr.write(`maprace: skipped ${displayPath(io.cwd, result.filePath)}: ${reason}\n`);
     return reason === undefined;
   });
   if (results.length === 0) {
@@ -143,9 +180,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const warnings = options.quiet ? 0 : shown.reduce((sum, result) => sum + result.warningCount, 0);
   const problems = errors + warnings;
   const withProblems = shown.filter((r) => r.errorCount + (options.quiet ? 0 : r.warningCount) > 0);
-  const typed = setup.typedProjects.length > 0
-    ? `type-aware with ${setup.typedProjects.map((p) => path.relative(io.cwd, p.tsconfigPath) || 'tsconfig.json').join(', ')}`
-    : 'syntactic';
+  const typed = typeAwareness(setup, results, io.cwd);
   const summary = problems === 0
     ? `maprace: no problems in ${plural(results.length, 'file')} (${typed})\n`
     : `maprace: ${plural(problems, 'problem')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}) in ${withProblems.length} of ${plural(results.length, 'file')} (${typed})\n`;

@@ -1,12 +1,9 @@
 import parser from '@typescript-eslint/parser';
-import type { TSESLint } from '@typescript-eslint/utils';
 import type { MapraceRule } from '../rules/index.js';
 import { ruleLevels } from './rule-levels.js';
+import type { MapraceConfigs, MapraceLegacyConfig, MapracePlugin } from './types.js';
 
-/** A flat config object, as ESLint 9 and 10 (and 8.57's FlatESLint) take it. */
-export type FlatConfig = TSESLint.FlatConfig.Config;
-/** An .eslintrc config object, as ESLint 8.57 and 9 (ESLINT_USE_FLAT_CONFIG=false) take it. */
-export type LegacyConfig = TSESLint.ClassicConfig.Config;
+export type * from './types.js';
 
 /** The TypeScript files: what `recommended-type-checked` applies to, and what needs typescript-eslint's parser. */
 export const typeScriptFiles = ['**/*.{ts,mts,cts,tsx}'];
@@ -15,28 +12,9 @@ export const sourceFiles = ['**/*.{js,mjs,cjs,jsx,ts,mts,cts,tsx}'];
 /** The same TypeScript extensions as .eslintrc `overrides` patterns (matched against the base name). */
 const legacyTypeScriptFiles = ['*.ts', '*.mts', '*.cts', '*.tsx'];
 
-export interface MapraceConfigs {
-  /**
-   * Flat: the plugin and its recommended rules on every `.js .mjs .cjs .jsx .ts .mts .cts .tsx`
-   * file, parsed by typescript-eslint's parser (without a project: syntactic analysis).
-   */
-  recommended: FlatConfig;
-  /**
-   * Flat: the recommended rules on the TypeScript files only, with typescript-eslint's parser and
-   * `projectService`, for type-aware analysis.
-   */
-  'recommended-type-checked': FlatConfig;
-  /** Flat: `recommended` with every rule as an error and autofix on for `eslint --fix`. */
-  strict: FlatConfig;
-  /** .eslintrc: the recommended rules (`extends: ['plugin:maprace/legacy-recommended']`). */
-  'legacy-recommended': LegacyConfig;
-  /** .eslintrc: every rule as an error, with autofix on. */
-  'legacy-strict': LegacyConfig;
-}
-
 /** Builds the configs around the plugin object they name, so that flat configs carry it. */
 export function createConfigs(
-  plugin: TSESLint.FlatConfig.Plugin,
+  plugin: MapracePlugin,
   rules: Record<string, MapraceRule>,
 ): MapraceConfigs {
   const plugins = { maprace: plugin };
@@ -51,7 +29,7 @@ export function createConfigs(
   // .eslintrc: typescript-eslint's parser on the TypeScript files only. An `overrides` entry with
   // `files` also makes ESLint 8.57 and 9 lint those files without `--ext`. The parser's name is
   // resolved from this package (ESLint resolves a plugin config's parser from the plugin).
-  const legacy = (levels: typeof recommended): LegacyConfig => ({
+  const legacy = (levels: typeof recommended): MapraceLegacyConfig => ({
     plugins: ['maprace'],
     parserOptions: { ecmaVersion: 'latest' },
     overrides: [{ files: legacyTypeScriptFiles, parser: '@typescript-eslint/parser' }],

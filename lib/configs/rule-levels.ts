@@ -1,7 +1,5 @@
-import type { TSESLint } from '@typescript-eslint/utils';
 import type { MapraceRule } from '../rules/index.js';
-
-type RuleEntry = TSESLint.Linter.RuleEntry;
+import type { RulesConfig } from './types.js';
 
 /** True when the rule's options schema accepts `{ autofix: boolean }`. */
 function acceptsAutofixOption(rule: MapraceRule): boolean {
@@ -18,8 +16,8 @@ function acceptsAutofixOption(rule: MapraceRule): boolean {
 export function ruleLevels(
   rules: Record<string, MapraceRule>,
   level: 'recommended' | 'strict',
-): Record<string, RuleEntry> {
-  const entries: Record<string, RuleEntry> = {};
+): RulesConfig {
+  const entries: RulesConfig = {};
   for (const [name, rule] of Object.entries(rules)) {
     if (level === 'recommended' && rule.meta.docs?.recommended !== 'recommended') continue;
     entries[`maprace/${name}`] =

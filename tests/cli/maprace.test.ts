@@ -136,10 +136,11 @@ describe('linting', () => {
     expect(typed.status).toBe(0);
     expect(typed.stdout).toBe('maprace: no problems in 1 file (type-aware with ../tsconfig.json)\n');
 
-    // A file outside the project's program is linted syntactically instead of failing the run.
+    // A file outside the project's program is linted syntactically instead of failing the run,
+    // and the summary says which part of the run had type information.
     const mixed = maprace(cwd, '.');
     expect(mixed.status).toBe(0);
-    expect(mixed.stdout).toBe('maprace: no problems in 2 files (type-aware with tsconfig.json)\n');
+    expect(mixed.stdout).toBe('maprace: no problems in 2 files (type-aware for 1 of 2 files (tsconfig.json); syntactic for the rest)\n');
 
     const syntactic = maprace(cwd, '--no-type-check', 'src');
     expect(syntactic.stdout).toBe('maprace: no problems in 1 file (syntactic)\n');

@@ -1,0 +1,202 @@
+// `maprace` on real project layouts: nested .gitignore files, paths outside the current
+// directory, and tsconfig.json files that do not hold every linted file (or hold none, or are
+// invalid). The built bin in a child process, as in maprace.test.ts.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeProject, repoRoot, run } from '../helpers/run.js';
+
+const bin = path.join(repoRoot, 'dist/cli/bin.js');
+const maprace = (cwd: string, ...args: string[]) => run(process.execPath, [bin, ...args], { cwd });
+
+const clean = 'export const answer: number = 42;\n';
+const broken = 'export const answer = ;\n';
+const parseError = 'Parsing error: Expression expected';
+/** The files a run reported a parse error in (stylish output), relative to `root`. */
+const brokenFiles = (stdout: string, root: string) =>
+  stdout.split('\n')
+    .map((line, i, lines) => (lines[i + 1]?.includes(parseError) === true ? path.relative(root, line) : undefined))
+    .filter((file) => file !== undefined)
+    .sort();
+
+// A race that only type information shows: `visits` is a Map imported from another module.
+const stateModule = 'export const visits = new Map<string, number>();\n';
+const visitsModule = `import { visits } from './state.js';
+
+declare function audit(route: string): Promise<void>;
+
+export async function recordVisits(routes: readonly string[]): Promise<void> {
+  await Promise.all(routes.map(async (route) => {
+    const count = visits.get(route) ?? 0;
+    await audit(route);
+    visits.set(route, count + 1);
+  }));
+}
+`;
+const compilerOptions = { strict: true, module: 'nodenext', noEmit: true };
+
+describe('.gitignore files, as git reads them', () => {
+  const repo = makeProject({
+    '.git/HEAD': 'ref: refs/heads/main\n',
+    '.git/info/exclude': 'scratch/\n',
+    '.gitignore': '*.gen.ts\n',
+    'a.ts': clean,
+    'scratch/broken.ts': broken,
+    'top.gen.ts': broken,
+    // pkg/sub/.gitignore: its patterns are relative to pkg/sub
+    'pkg/sub/.gitignore': 'out/\n/local.ts\n',
+    'pkg/sub/out/broken.ts': broken,
+    'pkg/sub/local.ts': broken,
+    'pkg/sub/deeper/local.ts': broken,
+    'pkg/other/out/broken.ts': broken,
+    // a deeper .gitignore brings back what a higher one ignores, but never node_modules
+    'pkg/.gitignore': '!keep.gen.ts\n!node_modules/\n',
+    'pkg/keep.gen.ts': broken,
+    'pkg/drop.gen.ts': broken,
+    'pkg/node_modules/dep/broken.js': broken,
+  });
+  const linted = ['pkg/keep.gen.ts', 'pkg/other/out/broken.ts', 'pkg/sub/deeper/local.ts'];
+
+  it('applies every .gitignore below the paths relative to its own directory, and .git/info/exclude; never lints node_modules', () => {
+    const result = maprace(repo);
+    expect(brokenFiles(result.stdout, repo)).toEqual(linted);
+    expect(result.stdout).toMatch(/maprace: 3 problems \(3 errors, 0 warnings\) in 3 of 4 files \(syntactic\)\n$/u);
+    expect(result.status).toBe(1);
+  });
+
+  it('from a subdirectory: also the .gitignore files between the repository root and the current directory', () => {
+    const cwd = path.join(repo, 'pkg');
+    const result = maprace(cwd);
+    expect(brokenFiles(result.stdout, repo)).toEqual(linted);
+    expect(result.stdout).toMatch(/in 3 of 3 files \(syntactic\)\n$/u);
+
+    const named = maprace(cwd, 'drop.gen.ts', 'sub/out/broken.ts', 'sub/local.ts', 'sub/deeper/local.ts');
+    expect(named.stderr).toBe([
+      'maprace: skipped drop.gen.ts: ignored by .gitignore',
+      'maprace: skipped sub/out/broken.ts: ignored by .gitignore',
+      'maprace: skipped sub/local.ts: ignored by .gitignore',
+      '',
+    ].join('\n'));
+    expect(brokenFiles(named.stdout, repo)).toEqual(['pkg/sub/deeper/local.ts']);
+  });
+
+  it('outside a git repository: the .gitignore files from the current directory down, none above it', () => {
+    const cwd = makeProject({
+      '.gitignore': 'app/generated/\n',
+      'app/.gitignore': '*.tmp.ts\n',
+      'app/a.ts': clean,
+      'app/generated/broken.ts': broken,
+      'app/x.tmp.ts': broken,
+      'app/sub/y.tmp.ts': broken,
+    });
+    expect(maprace(cwd).stdout).toBe('maprace: no problems in 1 file (syntactic)\n');
+    // From app/, the .gitignore above it is not read (git reads none outside a repository).
+    const result = maprace(path.join(cwd, 'app'));
+    expect(brokenFiles(result.stdout, cwd)).toEqual(['app/generated/broken.ts']);
+  });
+});
+
+describe('paths outside the current directory', () => {
+  const root = makeProject({
+    'app/a.ts': clean,
+    'other/.gitignore': 'generated/\n',
+    'other/m.js': broken,
+    'other/generated/broken.js': broken,
+    'typed/tsconfig.json': JSON.stringify({ compilerOptions, include: ['.'] }),
+    'typed/state.ts': stateModule,
+    'typed/visits.ts': visitsModule,
+  });
+  const app = path.join(root, 'app');
+
+  it.each([
+    ['a directory', '../other'],
+    ['a file', path.join(root, 'other/m.js')],
+    ['a glob', '../other/*.js'],
+  ])('are linted: %s, with its own .gitignore', (_, target) => {
+    const result = maprace(app, target);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain(`${path.join(root, 'other/m.js')}\n  1:22  error  ${parseError}`);
+    expect(result.stdout).toMatch(/maprace: 1 problem \(1 error, 0 warnings\) in 1 of 1 file \(syntactic\)\n$/u);
+    expect(result.status).toBe(1);
+  });
+
+  it('next to paths inside it, with the tsconfig.json above each one', () => {
+    const result = maprace(app, '.', '../typed', '../other/generated/broken.js');
+    expect(result.stderr).toBe('maprace: skipped ../other/generated/broken.js: ignored by .gitignore\n');
+    expect(result.stdout).toContain(`${path.join(root, 'typed/visits.ts')}\n  7:19  error  Map 'visits' is read on line 7`);
+    expect(result.stdout).toMatch(
+      /maprace: 1 problem \(1 error, 0 warnings\) in 1 of 3 files \(type-aware for 2 of 3 files \(\.\.\/typed\/tsconfig\.json\); syntactic for the rest\)\n$/u,
+    );
+    expect(result.status).toBe(1);
+  });
+
+  it('a glob that matches nothing is named as it was given', () => {
+    const result = maprace(app, '../other/*.ts');
+    expect(result.stderr).toBe("maprace: No files matching '../other/*.ts' were found.\n");
+    expect(result.status).toBe(2);
+  });
+});
+
+describe('what the summary says about type information', () => {
+  const project = makeProject({
+    'tsconfig.json': JSON.stringify({ compilerOptions, include: ['lib'] }),
+    'lib/state.ts': stateModule,
+    'lib/visits.ts': visitsModule,
+    'scripts/tool.ts': clean,
+  });
+
+  it('type-aware for the files the tsconfig.json includes, syntactic for the rest, and says so', () => {
+    const result = maprace(project);
+    expect(result.stdout).toContain("7:19  error  Map 'visits' is read on line 7");
+    expect(result.stdout).toMatch(
+      /in 1 of 3 files \(type-aware for 2 of 3 files \(tsconfig\.json\); syntactic for the rest\)\n$/u,
+    );
+    expect(maprace(project, 'lib').stdout).toMatch(/in 1 of 2 files \(type-aware with tsconfig\.json\)\n$/u);
+  });
+
+  it('syntactic, with the reason, when the tsconfig.json includes none of the files', () => {
+    const result = maprace(project, 'scripts');
+    expect(result.stdout).toBe('maprace: no problems in 1 file (syntactic: tsconfig.json includes none of these files)\n');
+    expect(result.status).toBe(0);
+  });
+
+  it('a solution-style tsconfig.json: the projects it references type the files', () => {
+    const cwd = makeProject({
+      'tsconfig.json': JSON.stringify({ files: [], references: [{ path: './tsconfig.lib.json' }, { path: './tools' }] }),
+      'tsconfig.lib.json': JSON.stringify({ compilerOptions: { ...compilerOptions, composite: true, noEmit: undefined }, include: ['lib'] }),
+      'tools/tsconfig.json': JSON.stringify({ compilerOptions: { ...compilerOptions, composite: true, noEmit: undefined }, include: ['.'] }),
+      'lib/state.ts': stateModule,
+      'lib/visits.ts': visitsModule,
+      'tools/tool.ts': clean,
+      'scripts/other.ts': clean,
+    });
+    const result = maprace(cwd);
+    // Type information finds the race (the Map comes from another module).
+    expect(result.stdout).toContain("7:19  error  Map 'visits' is read on line 7");
+    expect(result.stdout).toMatch(
+      /in 1 of 4 files \(type-aware for 3 of 4 files \(tsconfig\.lib\.json, tools\/tsconfig\.json\); syntactic for the rest\)\n$/u,
+    );
+    expect(result.status).toBe(1);
+  });
+
+  it.each([
+    ['a JSON syntax error', '{ "compilerOptions": { "strict": true }, "include": ["src"\n', 'invalid tsconfig.json:2:1: \']\' expected.'],
+    ['an unknown option', '{ "compilerOptions": { "strictest": true } }\n', "invalid tsconfig.json:1:24: Unknown compiler option 'strictest'. Did you mean 'strict'?"],
+    ['an extends that does not resolve', '{ "extends": "./base.json" }\n', 'invalid tsconfig.json: Cannot read file '],
+    ['a reference that does not exist', '{ "files": [], "references": [{ "path": "./app" }] }\n', 'invalid tsconfig.json: it references app/tsconfig.json, which does not exist'],
+  ])('an invalid tsconfig.json (%s): one line naming it, exit code 2', (_, tsconfig, message) => {
+    const cwd = makeProject({ 'tsconfig.json': tsconfig, 'src/a.ts': clean, 'src/b.ts': clean });
+    const result = maprace(cwd);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`maprace: ${message}`);
+    expect(result.stderr).toMatch(/ \(fix it, or lint without types: --no-type-check\)\n$/u);
+    expect(result.stderr.split('\n')).toHaveLength(2);
+    expect(result.status).toBe(2);
+  });
+
+  it('--no-type-check lints a project whose tsconfig.json is invalid', () => {
+    const cwd = makeProject({ 'tsconfig.json': '{ "include": [\n', 'src/a.ts': clean });
+    const result = maprace(cwd, '--no-type-check');
+    expect(result.stdout).toBe('maprace: no problems in 1 file (syntactic)\n');
+    expect(result.status).toBe(0);
+  });
+});
