@@ -2,12 +2,13 @@
  * What is a map: Map, Set, WeakMap, WeakSet, GoMap, SafeMap, ShardedMap, and plain objects used as
  * records. With type information a reference is recognised through aliases, subclasses,
  * parameters, class fields and imports; without it, from what the declaration shows: a
- * `new Map()` initialiser, a `Map<…>` / `Record<…>` / index-signature annotation, or `{}` that the
- * file writes with computed keys.
+ * `new Map()` initialiser (of a variable, a field — `#private` and `static` ones too — or a
+ * `this.field = new Map()` in the constructor), a `Map<…>` / `Record<…>` / index-signature
+ * annotation, or `{}` that the file writes with computed keys.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import type * as ts from 'typescript';
-import { enclosingClass, enclosingFunction, isFunction, unwrap, type FunctionNode } from './ast.js';
+import { calleeText, enclosingClass, enclosingFunction, isFunction, outermost, unwrap, walkAll, type ClassNode, type FunctionNode } from './ast.js';
 
 export type MapKind = 'Map' | 'Set' | 'WeakMap' | 'WeakSet' | 'GoMap' | 'SafeMap' | 'ShardedMap' | 'record';
 
@@ -21,9 +22,9 @@ const constructorKinds: Record<string, MapKind> = {
   ShardedMap: 'ShardedMap',
 };
 
-/** One map the file refers to: a variable, or a class field reached through `this`. */
+/** One map the file refers to: a variable, or a class field reached through `this` (or its class, when static). */
 export interface MapBinding {
-  /** How the source names it: `users`, `this.cache`. */
+  /** How the source names it: `users`, `this.cache`, `this.#cache`, `Registry.entries`. */
   name: string;
   kind: MapKind;
   /** Where it lives: module state, a class field, or a function's local. */
@@ -40,6 +41,20 @@ export interface MapBinding {
   guarded: boolean;
 }
 
+/** A place the file names a map, and whether it assigns the binding itself (`m = …`, `this.m = …`). */
+export interface MapReference {
+  node: TSESTree.Node;
+  assigns: boolean;
+}
+
+/** A class field as a member expression names it: `this.cache`, `this.#cache`, `Registry.entries`. */
+interface FieldName {
+  owner: ClassNode;
+  /** The key as written: `cache`, `#cache`. */
+  name: string;
+  isStatic: boolean;
+}
+
 interface TypeServices {
   checker: ts.TypeChecker;
   toTsNode: (node: TSESTree.Node) => ts.Node;
@@ -49,6 +64,7 @@ interface TypeServices {
 export class MapResolver {
   private readonly byVariable = new Map<TSESLint.Scope.Variable, MapBinding | null>();
   private readonly byField = new Map<string, MapBinding | null>();
+  private readonly referencesByMap = new Map<object | string, MapReference[]>();
   private readonly types: TypeServices | null;
 
   constructor(
@@ -66,7 +82,7 @@ export class MapResolver {
     return this.types !== null;
   }
 
-  /** The map an expression refers to (an identifier or `this.field`), or null. */
+  /** The map an expression refers to (an identifier, `this.field`, `Class.staticField`), or null. */
   resolve(node: TSESTree.Node): MapBinding | null {
     if (node.type === AST_NODE_TYPES.Identifier) {
       const variable = ASTUtils.findVariable(this.sourceCode.getScope(node), node);
@@ -74,19 +90,11 @@ export class MapResolver {
       if (!this.byVariable.has(variable)) this.byVariable.set(variable, this.fromVariable(variable, node));
       return this.byVariable.get(variable)!;
     }
-    if (
-      node.type === AST_NODE_TYPES.MemberExpression &&
-      node.object.type === AST_NODE_TYPES.ThisExpression &&
-      !node.computed &&
-      node.property.type === AST_NODE_TYPES.Identifier
-    ) {
-      const owner = enclosingClass(node);
-      if (!owner) return null;
-      const key = `${owner.range[0]}:${node.property.name}`;
-      if (!this.byField.has(key)) this.byField.set(key, this.fromField(owner, node.property.name, node));
-      return this.byField.get(key)!;
-    }
-    return null;
+    const field = this.fieldName(node);
+    if (!field) return null;
+    const key = fieldKey(field);
+    if (!this.byField.has(key)) this.byField.set(key, this.fromField(field, node as TSESTree.MemberExpression));
+    return this.byField.get(key)!;
   }
 
   /** The identity under which accesses of one map are grouped. */
@@ -94,10 +102,54 @@ export class MapResolver {
     if (node.type === AST_NODE_TYPES.Identifier) {
       return ASTUtils.findVariable(this.sourceCode.getScope(node), node) ?? null;
     }
-    if (node.type === AST_NODE_TYPES.MemberExpression && node.object.type === AST_NODE_TYPES.ThisExpression) {
+    const field = this.fieldName(node);
+    return field ? fieldKey(field) : null;
+  }
+
+  /** Every place the file names the map that ref names (its declaration left out). */
+  referencesOf(ref: TSESTree.Node): MapReference[] {
+    const identity = this.identity(ref);
+    if (identity === null) return [];
+    if (!this.referencesByMap.has(identity)) this.referencesByMap.set(identity, this.findReferences(ref, identity));
+    return this.referencesByMap.get(identity)!;
+  }
+
+  private findReferences(ref: TSESTree.Node, identity: object | string): MapReference[] {
+    if (ref.type === AST_NODE_TYPES.Identifier) {
+      const variable = ASTUtils.findVariable(this.sourceCode.getScope(ref), ref);
+      const declared = variable?.defs[0]?.name;
+      return (variable?.references ?? [])
+        .filter((reference) => reference.identifier !== declared)
+        .map((reference) => ({ node: reference.identifier, assigns: reference.isWrite() }));
+    }
+    const found: MapReference[] = [];
+    walkAll(this.sourceCode.ast, this.sourceCode.visitorKeys, (node) => {
+      if (node.type !== AST_NODE_TYPES.MemberExpression || this.identity(node) !== identity) return;
+      const outer = outermost(node);
+      const parent = outer.parent;
+      const assigns =
+        (parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.left === outer) || parent?.type === AST_NODE_TYPES.UpdateExpression;
+      found.push({ node, assigns });
+    });
+    return found;
+  }
+
+  /** The field a member expression names: `this.x` / `this.#x` in a class, `C.x` for a class C. */
+  private fieldName(node: TSESTree.Node): FieldName | null {
+    if (node.type !== AST_NODE_TYPES.MemberExpression || node.computed) return null;
+    const name = keyName(node.property);
+    if (name === null) return null;
+    if (node.object.type === AST_NODE_TYPES.ThisExpression) {
       const owner = enclosingClass(node);
-      const name = !node.computed && node.property.type === AST_NODE_TYPES.Identifier ? node.property.name : null;
-      return owner && name ? `${owner.range[0]}:${name}` : null;
+      return owner ? { owner, name, isStatic: inStaticMember(node, owner) } : null;
+    }
+    if (node.object.type === AST_NODE_TYPES.Identifier) {
+      const definition = ASTUtils.findVariable(this.sourceCode.getScope(node.object), node.object)?.defs[0];
+      if (definition?.type !== 'ClassName') return null;
+      const owner = definition.node as ClassNode;
+      // only a static field the class declares: `C.name`, `C.prototype` and the like are no maps
+      const declared = owner.body.body.some((member) => member.type === AST_NODE_TYPES.PropertyDefinition && member.static && !member.computed && keyName(member.key) === name);
+      return declared ? { owner, name, isStatic: true } : null;
     }
     return null;
   }
@@ -144,31 +196,28 @@ export class MapResolver {
     return { ...base, kind, construction, annotation, foreign, guarded: false };
   }
 
-  private fromField(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpression, name: string, reference: TSESTree.MemberExpression): MapBinding | null {
+  private fromField({ owner, name, isStatic }: FieldName, reference: TSESTree.MemberExpression): MapBinding | null {
     let construction: TSESTree.NewExpression | null = null;
     let annotation: TSESTree.TypeNode | null = null;
     let kind: MapKind | null = null;
-    for (const member of owner.body.body) {
-      if (
-        member.type === AST_NODE_TYPES.PropertyDefinition &&
-        !member.computed &&
-        member.key.type === AST_NODE_TYPES.Identifier &&
-        member.key.name === name
-      ) {
-        annotation = member.typeAnnotation?.typeAnnotation ?? null;
-        const value = member.value ? unwrap(member.value) : null;
-        if (value?.type === AST_NODE_TYPES.NewExpression && value.callee.type === AST_NODE_TYPES.Identifier) {
-          if (this.safeTypes.has(value.callee.name)) return null;
-          kind = constructorKinds[value.callee.name] ?? null;
-          if (kind) construction = value;
-        }
-        if (!kind && annotation) kind = this.kindOfAnnotation(annotation);
-        if (annotation && this.isSafeAnnotation(annotation)) return null;
-      }
+    const field = owner.body.body.find(
+      (member): member is TSESTree.PropertyDefinition =>
+        member.type === AST_NODE_TYPES.PropertyDefinition && !member.computed && member.static === isStatic && keyName(member.key) === name,
+    );
+    annotation = field?.typeAnnotation?.typeAnnotation ?? null;
+    if (annotation && this.isSafeAnnotation(annotation)) return null;
+    // the initialiser, or else `this.name = new Map()` in the constructor (JavaScript's way to declare a field)
+    const value = field?.value ? unwrap(field.value) : isStatic ? null : constructorAssignment(owner, name);
+    if (value?.type === AST_NODE_TYPES.NewExpression && value.callee.type === AST_NODE_TYPES.Identifier) {
+      if (this.safeTypes.has(value.callee.name)) return null;
+      kind = constructorKinds[value.callee.name] ?? null;
+      if (kind) construction = value;
     }
+    if (!kind && annotation) kind = this.kindOfAnnotation(annotation);
     if (!kind) kind = this.kindOfType(reference);
     if (!kind) return null;
-    return { name: `this.${name}`, kind, scope: 'class', declaredIn: null, construction, annotation, foreign: false, guarded: false };
+    const shown = isStatic && owner.id ? `${owner.id.name}.${name}` : `this.${name}`;
+    return { name: shown, kind, scope: 'class', declaredIn: null, construction, annotation, foreign: false, guarded: false };
   }
 
   /** A reference the scope manager cannot place (a global): typed answer only. */
@@ -245,6 +294,49 @@ function typeNames(checker: ts.TypeChecker, type: ts.Type): string[] {
   return names;
 }
 
+function fieldKey({ owner, name, isStatic }: FieldName): string {
+  return `${owner.range[0]}:${isStatic ? 'static ' : ''}${name}`;
+}
+
+/** The name of a non-computed key or property: `x`, or `#x` for a private one. */
+function keyName(node: TSESTree.Node): string | null {
+  if (node.type === AST_NODE_TYPES.Identifier) return node.name;
+  if (node.type === AST_NODE_TYPES.PrivateIdentifier) return `#${node.name}`;
+  return null;
+}
+
+/** True when `this` at node is the class itself: inside a static method, field or block of owner. */
+function inStaticMember(node: TSESTree.Node, owner: ClassNode): boolean {
+  for (let current = node.parent; current && current !== owner.body; current = current.parent) {
+    if (current.type === AST_NODE_TYPES.StaticBlock) return true;
+    if ((current.type === AST_NODE_TYPES.MethodDefinition || current.type === AST_NODE_TYPES.PropertyDefinition) && current.parent === owner.body) {
+      return current.static;
+    }
+  }
+  return false;
+}
+
+/** The value of `this.name = …` among the constructor's own statements. */
+function constructorAssignment(owner: ClassNode, name: string): TSESTree.Node | null {
+  const constructor = owner.body.body.find(
+    (member): member is TSESTree.MethodDefinition => member.type === AST_NODE_TYPES.MethodDefinition && member.kind === 'constructor',
+  );
+  for (const statement of constructor?.value.body?.body ?? []) {
+    if (statement.type !== AST_NODE_TYPES.ExpressionStatement || statement.expression.type !== AST_NODE_TYPES.AssignmentExpression) continue;
+    const { left, operator, right } = statement.expression;
+    if (
+      operator === '=' &&
+      left.type === AST_NODE_TYPES.MemberExpression &&
+      left.object.type === AST_NODE_TYPES.ThisExpression &&
+      !left.computed &&
+      keyName(left.property) === name
+    ) {
+      return unwrap(right);
+    }
+  }
+  return null;
+}
+
 function isEmptyRecordLiteral(node: TSESTree.Node): boolean {
   if (node.type === AST_NODE_TYPES.ObjectExpression) return node.properties.length === 0;
   return (
@@ -262,8 +354,17 @@ function isExported(declarator: TSESTree.VariableDeclarator): boolean {
   return declaration?.parent?.type === AST_NODE_TYPES.ExportNamedDeclaration;
 }
 
-/** True for `name[k] = …`, `name[k] += …`, `name[k]++` and `delete name[k]` with a computed key. */
+/**
+ * True for `name[k] = …`, `name[k] += …`, `name[k]++` and `delete name[k]` with a computed key,
+ * and `Object.assign(name, { [k]: … })`.
+ */
 function isComputedWrite(identifier: TSESTree.Node): boolean {
+  const call = identifier.parent;
+  if (call?.type === AST_NODE_TYPES.CallExpression && call.arguments[0] === identifier && calleeText(call.callee) === 'Object.assign') {
+    return call.arguments.slice(1).some(
+      (source) => source.type === AST_NODE_TYPES.ObjectExpression && source.properties.some((property) => property.type === AST_NODE_TYPES.Property && property.computed),
+    );
+  }
   const member = identifier.parent;
   if (member?.type !== AST_NODE_TYPES.MemberExpression || member.object !== identifier || !member.computed) return false;
   const parent = member.parent;

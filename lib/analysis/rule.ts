@@ -1,13 +1,13 @@
 /**
- * The one rule the three maprace rules are made from: they differ in the source of concurrent
- * tasks they watch (and the worker rule also reports maps copied into workers). The file model is
- * built once per file and options and shared between them.
+ * What the three maprace rules share: their options (schema and defaults), their message texts,
+ * and the analysis their `create` starts, which finds what they report. The rules differ in the
+ * source of concurrent tasks they watch (and the worker rule also reports maps copied into
+ * workers); the file model is built once per file and options and shared between them.
  */
 import type { TSESLint, TSESTree } from '@typescript-eslint/utils';
 import type { JSONSchema4 } from '@typescript-eslint/utils/json-schema';
-import { createRule } from '../create-rule.js';
 import { FileModel } from './file-model.js';
-import { planFix, type FixId } from './fixes.js';
+import { planFixes, type FixId, type Plan } from './fixes.js';
 import { findClonedMaps, findRaces, kindLabel, line, type Race } from './races.js';
 import { GuardMatcher } from './sections.js';
 import type { SourceKind } from './tasks.js';
@@ -23,11 +23,14 @@ export interface MapRuleOptions {
   autofix?: boolean;
 }
 
-export type MessageId = 'readWriteRace' | 'liveIteration' | 'clonedMap' | FixId;
+/** The messages of every maprace rule; the worker rule adds `clonedMap`. */
+export type RaceMessageId = 'readWriteRace' | 'liveIteration' | FixId;
+export type MessageId = RaceMessageId | 'clonedMap';
 
 export const defaultRuntimeModule = 'eslint-plugin-maprace/runtime';
 
-const optionsSchema: JSONSchema4[] = [
+/** The options schema of every maprace rule (ESLint validates the options against it). */
+export const mapRuleSchema: JSONSchema4[] = [
   {
     type: 'object',
     additionalProperties: false,
@@ -50,18 +53,87 @@ const optionsSchema: JSONSchema4[] = [
   },
 ];
 
-const messages: Record<MessageId, string> = {
+/** The texts of the messages, by id; each rule's `meta.messages` lists the ids it reports. */
+export const messageTexts: Record<MessageId, string> = {
   readWriteRace:
     "{{kind}} '{{name}}' is read on line {{readLine}} and written on line {{writeLine}} across {{suspension}} on line {{awaitLine}} inside {{source}}, {{writer}}: a lost update (Go: concurrent map read and map write). {{advice}}",
   liveIteration:
     "{{kind}} '{{name}}' is iterated on line {{loopLine}} with {{suspension}} in the loop (line {{awaitLine}}) inside {{source}}, {{writer}} (Go: concurrent map iteration and map write). Iterate a copy ([...{{name}}]) or SafeMap.snapshot().",
   clonedMap:
-    "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}}, and it is written on line {{writeLine}}: structured clone sends a copy, so writes on either side are never seen by the other. Send the changes as messages, or share the state explicitly (ShardedMap.shared for worker_threads, planned).",
+    "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}}, and it is written on line {{writeLine}}: structured clone sends a copy, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
   useGetOrCompute: "Make '{{name}}' a SafeMap and load the entry with getOrCompute (one load however many tasks miss).",
   useUpdate: "Make '{{name}}' a SafeMap and do the read-modify-write in update (serialized per key).",
   useWithLock: "Make '{{name}}' a SafeMap and run the section in withLock, reading and writing through the view.",
   iterateSnapshot: "Iterate a copy of '{{name}}' taken before the loop.",
 };
+
+/** What the analysis needs of a rule's context. */
+interface FileContext {
+  id: string;
+  sourceCode: TSESLint.SourceCode;
+  physicalFilename: string;
+}
+
+/** A race to report: where, which message with which data, and its rewrite (as a fix and a suggestion). */
+export interface RaceReport {
+  messageId: 'readWriteRace' | 'liveIteration';
+  loc: TSESTree.SourceLocation;
+  data: Record<string, string | number>;
+  /** The rewrite for `eslint --fix`: only with `autofix`, and only where it cannot make a crash of the race. */
+  fix: TSESLint.ReportFixFunction | null;
+  suggest: TSESLint.SuggestionReportDescriptor<RaceMessageId>[];
+}
+
+/** A long-lived map handed to a worker, which gets a copy. */
+export interface ClonedMapReport {
+  node: TSESTree.Node;
+  data: Record<string, string | number>;
+}
+
+/** What a rule's `create` gets back: the races of its task source, and maps copied into workers. */
+export interface MapRuleAnalysis {
+  races(source: SourceKind): RaceReport[];
+  clonedMaps(): ClonedMapReport[];
+}
+
+/**
+ * Starts the shared analysis for one file: checks the options now (an invalid `guards` pattern
+ * fails the rule's creation with a message naming the rule, the option and the pattern); the
+ * rule asks for its reports at `Program:exit`.
+ */
+export function mapRuleAnalysis(context: FileContext, options: MapRuleOptions): MapRuleAnalysis {
+  const guards = guardMatcher(context.id, options.guards ?? []);
+  const runtimeModule = options.runtimeModule ?? defaultRuntimeModule;
+  const model = () => modelOf(context.sourceCode, options.safeTypes ?? []);
+  return {
+    races(source) {
+      const races = findRaces(model(), source, guards);
+      const plans = planFixes(model(), races.map((race) => race.section), runtimeModule, context.physicalFilename);
+      return races.map((race, index) => raceReport(race, plans[index]!, options.autofix === true));
+    },
+    clonedMaps() {
+      return findClonedMaps(model()).map((cloned) => ({
+        node: cloned.ref,
+        data: { ...cloned.access, via: cloned.via === 'workerData' ? 'workerData' : 'postMessage', line: line(cloned.ref), writeLine: line(cloned.writer.node) },
+      }));
+    },
+  };
+}
+
+/** The guards option as a matcher; a pattern that is not a regular expression fails with its name. */
+function guardMatcher(ruleId: string, guards: readonly string[]): GuardMatcher {
+  for (const guard of guards) {
+    try {
+      new GuardMatcher([guard]);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw Object.assign(new SyntaxError(`option "guards" of ${ruleId}: ${JSON.stringify(guard)} is not a valid regular expression (${why})`), {
+        code: 'ERR_MAPRACE_INVALID_OPTION',
+      });
+    }
+  }
+  return new GuardMatcher(guards);
+}
 
 const modelCache = new WeakMap<TSESLint.SourceCode, Map<string, FileModel>>();
 
@@ -74,50 +146,8 @@ function modelOf(sourceCode: TSESLint.SourceCode, safeTypes: readonly string[]):
   return model;
 }
 
-export interface MapRuleSpec {
-  name: string;
-  source: SourceKind;
-  description: string;
-}
-
-export function createMapRule({ name, source, description }: MapRuleSpec) {
-  return createRule<[MapRuleOptions], MessageId>({
-    name,
-    meta: {
-      type: 'problem',
-      docs: { description, recommended: 'recommended' },
-      fixable: 'code',
-      hasSuggestions: true,
-      schema: optionsSchema,
-      messages,
-      defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
-    },
-    defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
-    create(context, [options]) {
-      const guards = new GuardMatcher(options.guards ?? []);
-      const runtimeModule = options.runtimeModule ?? defaultRuntimeModule;
-      return {
-        'Program:exit'() {
-          const model = modelOf(context.sourceCode, options.safeTypes ?? []);
-          for (const race of findRaces(model, source, guards)) report(context, model, race, runtimeModule, options.autofix === true);
-          if (source === 'worker-message') {
-            for (const cloned of findClonedMaps(model)) {
-              context.report({
-                node: cloned.ref,
-                messageId: 'clonedMap',
-                data: { ...cloned.access, via: cloned.via === 'workerData' ? 'workerData' : 'postMessage', line: line(cloned.ref), writeLine: line(cloned.writer.node) },
-              });
-            }
-          }
-        },
-      };
-    },
-  });
-}
-
-function report(context: Readonly<TSESLint.RuleContext<MessageId, [MapRuleOptions]>>, model: FileModel, race: Race, runtimeModule: string, autofix: boolean): void {
+function raceReport(race: Race, plan: Plan, autofix: boolean): RaceReport {
   const { section } = race;
-  const plan = planFix(model, section, runtimeModule);
   const first = section.type === 'read-write' ? section.read : section.loop;
   const base = {
     kind: kindLabel(first.map.kind),
@@ -128,37 +158,32 @@ function report(context: Readonly<TSESLint.RuleContext<MessageId, [MapRuleOption
     awaitLine: line(section.suspension.node),
   };
   const suggest = plan.fix ? [{ messageId: plan.fix.id, data: { name: first.map.name }, fix: plan.fix.fix }] : [];
-  const fix = plan.fix && autofix ? plan.fix.fix : null;
+  const fix = plan.fix && autofix && !plan.fix.suggestionOnly ? plan.fix.fix : null;
   if (section.type === 'live-loop') {
     const loop = section.loop.node as TSESTree.ForOfStatement;
-    context.report({
-      loc: { start: loop.loc.start, end: loop.right.loc.end },
-      messageId: 'liveIteration',
-      data: { ...base, loopLine: line(loop) },
-      suggest,
-      fix,
-    });
-    return;
+    return { messageId: 'liveIteration', loc: { start: loop.loc.start, end: loop.right.loc.end }, data: { ...base, loopLine: line(loop) }, suggest, fix };
   }
   const { read, write } = section;
-  const advice = adviceFor(plan.fix?.id, plan.reason);
-  context.report({
-    loc: { start: read.node.loc.start, end: write.node.loc.end },
+  return {
     messageId: 'readWriteRace',
-    data: { ...base, readLine: line(read.node), writeLine: line(write.node), advice },
+    loc: { start: read.node.loc.start, end: write.node.loc.end },
+    data: { ...base, readLine: line(read.node), writeLine: line(write.node), advice: adviceFor(plan) },
     suggest,
     fix,
-  });
+  };
 }
 
-function adviceFor(fix: FixId | undefined, reason: string | undefined): string {
+function adviceFor(plan: Plan): string {
+  const id = plan.fix?.id;
   const what =
-    fix === 'useGetOrCompute'
+    id === 'useGetOrCompute'
       ? 'Use SafeMap.getOrCompute or guard the section.'
-      : fix === 'useUpdate'
+      : id === 'useUpdate'
         ? 'Use SafeMap.update or guard the section.'
         : 'Guard the section (SafeMap.withLock, or a lock around it).';
-  return reason ? `${what} No automatic fix: ${reason}.` : what;
+  if (plan.reason) return `${what} No automatic fix: ${plan.reason}.`;
+  if (plan.fix?.suggestionOnly) return `${what} Suggestion only, not applied by --fix: ${plan.fix.suggestionOnly}.`;
+  return what;
 }
 
 function suspensionWord(node: TSESTree.Node): string {

@@ -3,10 +3,37 @@
  * array (many instances of one task), arrays of promises built in loops, and the async functions
  * and methods of this file they call.
  */
-import { createMapRule } from '../analysis/rule.js';
+import { defaultRuntimeModule, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type RaceMessageId } from '../analysis/rule.js';
+import { createRule } from '../create-rule.js';
 
-export default createMapRule({
+export default createRule<[MapRuleOptions], RaceMessageId>({
   name: 'no-unguarded-map-in-promise-all',
-  source: 'promise-all',
-  description: 'Disallow reading and then writing a shared map across an await inside tasks combined by Promise.all',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow reading and then writing a shared map across an await inside tasks combined by Promise.all',
+      recommended: 'recommended',
+    },
+    fixable: 'code',
+    hasSuggestions: true,
+    schema: mapRuleSchema,
+    defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+    messages: {
+      readWriteRace: messageTexts.readWriteRace,
+      liveIteration: messageTexts.liveIteration,
+      useGetOrCompute: messageTexts.useGetOrCompute,
+      useUpdate: messageTexts.useUpdate,
+      useWithLock: messageTexts.useWithLock,
+      iterateSnapshot: messageTexts.iterateSnapshot,
+    },
+  },
+  defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+  create(context, [options]) {
+    const analysis = mapRuleAnalysis(context, options);
+    return {
+      'Program:exit'() {
+        for (const { messageId, loc, data, fix, suggest } of analysis.races('promise-all')) context.report({ messageId, loc, data, fix, suggest });
+      },
+    };
+  },
 });

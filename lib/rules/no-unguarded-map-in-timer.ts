@@ -3,10 +3,37 @@
  * period overlaps itself), setImmediate, queueMicrotask, process.nextTick, and loops over
  * timers/promises setInterval.
  */
-import { createMapRule } from '../analysis/rule.js';
+import { defaultRuntimeModule, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type RaceMessageId } from '../analysis/rule.js';
+import { createRule } from '../create-rule.js';
 
-export default createMapRule({
+export default createRule<[MapRuleOptions], RaceMessageId>({
   name: 'no-unguarded-map-in-timer',
-  source: 'timer',
-  description: 'Disallow reading and then writing a shared map across an await inside timer callbacks',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow reading and then writing a shared map across an await inside timer callbacks',
+      recommended: 'recommended',
+    },
+    fixable: 'code',
+    hasSuggestions: true,
+    schema: mapRuleSchema,
+    defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+    messages: {
+      readWriteRace: messageTexts.readWriteRace,
+      liveIteration: messageTexts.liveIteration,
+      useGetOrCompute: messageTexts.useGetOrCompute,
+      useUpdate: messageTexts.useUpdate,
+      useWithLock: messageTexts.useWithLock,
+      iterateSnapshot: messageTexts.iterateSnapshot,
+    },
+  },
+  defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+  create(context, [options]) {
+    const analysis = mapRuleAnalysis(context, options);
+    return {
+      'Program:exit'() {
+        for (const { messageId, loc, data, fix, suggest } of analysis.races('timer')) context.report({ messageId, loc, data, fix, suggest });
+      },
+    };
+  },
 });

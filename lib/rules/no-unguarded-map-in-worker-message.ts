@@ -3,10 +3,39 @@
  * message starts a new run of an async handler), and long-lived maps sent to a worker, which
  * structured clone copies.
  */
-import { createMapRule } from '../analysis/rule.js';
+import { defaultRuntimeModule, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type MessageId } from '../analysis/rule.js';
+import { createRule } from '../create-rule.js';
 
-export default createMapRule({
+export default createRule<[MapRuleOptions], MessageId>({
   name: 'no-unguarded-map-in-worker-message',
-  source: 'worker-message',
-  description: 'Disallow unguarded read-then-write of a shared map in message handlers, and maps copied into workers',
+  meta: {
+    type: 'problem',
+    docs: {
+      description: 'Disallow unguarded read-then-write of a shared map in message handlers, and maps copied into workers',
+      recommended: 'recommended',
+    },
+    fixable: 'code',
+    hasSuggestions: true,
+    schema: mapRuleSchema,
+    defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+    messages: {
+      readWriteRace: messageTexts.readWriteRace,
+      liveIteration: messageTexts.liveIteration,
+      clonedMap: messageTexts.clonedMap,
+      useGetOrCompute: messageTexts.useGetOrCompute,
+      useUpdate: messageTexts.useUpdate,
+      useWithLock: messageTexts.useWithLock,
+      iterateSnapshot: messageTexts.iterateSnapshot,
+    },
+  },
+  defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+  create(context, [options]) {
+    const analysis = mapRuleAnalysis(context, options);
+    return {
+      'Program:exit'() {
+        for (const { messageId, loc, data, fix, suggest } of analysis.races('worker-message')) context.report({ messageId, loc, data, fix, suggest });
+        for (const { node, data } of analysis.clonedMaps()) context.report({ node, messageId: 'clonedMap', data });
+      },
+    };
+  },
 });

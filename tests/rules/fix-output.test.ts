@@ -1,9 +1,11 @@
 /**
  * Every fix the rules make, on realistic racy files (examples/racy, the compat fixture and the
- * corpus), parses, type-checks under `strict`, and is not reported again: applied all together
- * (`eslint --fix` with the strict config) and each suggestion on its own.
+ * corpus) and on the shapes the rewrites must keep typed (below), parses, type-checks under
+ * `strict`, and is not reported again: applied all together (`eslint --fix` with the strict
+ * config) and each suggestion on its own.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tsParser from '@typescript-eslint/parser';
@@ -64,30 +66,118 @@ function typeErrors(replaced: ReadonlyMap<string, string>): string[] {
   );
 }
 
+/**
+ * Sections whose rewrite must keep what the types say: a map that may be undefined (a union
+ * annotation, `!` at the uses), an optional field read through `?.`, a check-then-act with `has`,
+ * a Set that becomes a SafeMap of keys to true, a withLock over nested blocks, a GoMap import.
+ */
+const shapes: Record<string, string> = {
+  'non-null-union.ts': `let cache: Map<string, number> | undefined = new Map();
+declare function audit(id: string): Promise<void>;
+export async function run(ids: string[]) {
+  await Promise.all(ids.map(async (id) => {
+    const n = cache!.get(id) ?? 0;
+    await audit(id);
+    cache!.set(id, n + 1);
+  }));
+}
+`,
+  'optional-field.ts': `interface User { id: string }
+declare function fetchUser(id: string): Promise<User>;
+export class Repo {
+  private users?: Map<string, User> = new Map();
+  async get(id: string) {
+    const hit = this.users?.get(id);
+    if (hit) return hit;
+    const u = await fetchUser(id);
+    this.users!.set(id, u);
+    return u;
+  }
+  async all(ids: string[]) { return Promise.all(ids.map((id) => this.get(id))); }
+}
+`,
+  'has-then-load.ts': `interface User { id: string; name: string }
+declare function fetchUser(id: string): Promise<User>;
+const users = new Map<string, User>();
+async function ensure(id: string): Promise<void> {
+  if (!users.has(id)) {
+    const user = await fetchUser(id);
+    users.set(id, user);
+  }
+}
+export async function preload(ids: string[]) {
+  await Promise.all(ids.map(ensure));
+}
+`,
+  'set-of-keys.ts': `declare function warm(id: string): Promise<void>;
+const warmed: Set<string> = new Set();
+export const isWarm = (id: string) => warmed.has(id);
+export const warmedIds = () => Array.from(warmed.values());
+export async function warmAll(ids: string[]) {
+  await Promise.all(ids.map(async (id) => {
+    if (warmed.has(id)) return;
+    await warm(id);
+    warmed.add(id);
+  }));
+}
+`,
+  'nested-blocks.ts': `declare function charge(total: number): Promise<void>;
+const balances = new Map<string, number>();
+export async function settle(accounts: string[]) {
+  await Promise.all(accounts.map(async (account) => {
+    const before = balances.get(account) ?? 0;
+    if (before > 0) {
+      await charge(before);
+      balances.set(account, 0);
+    }
+  }));
+}
+`,
+  'go-map.ts': `import { GoMap } from 'eslint-plugin-maprace/runtime';
+declare function load(id: string): Promise<number>;
+const totals: GoMap<string, number> = new GoMap<string, number>();
+export async function run(ids: string[]) {
+  await Promise.all(ids.map(async (id) => {
+    const before = totals.get(id) ?? 0;
+    const more = await load(id);
+    totals.set(id, before + more);
+  }));
+}
+`,
+};
+
+const shapesFolder = path.join(root, 'tests/fixtures/rules/fix-shapes');
 const files = racyFiles();
+const sources: [string, string, string][] = [
+  ...files.map((file): [string, string, string] => [path.relative(root, file), file, readFileSync(file, 'utf8')]),
+  ...Object.entries(shapes).map(([name, text]): [string, string, string] => [`shape ${name}`, path.join(shapesFolder, name), text]),
+];
 
 describe('fix output', () => {
   it('has racy files to fix, and a type-check that sees errors', () => {
     expect(files.length).toBeGreaterThanOrEqual(6);
     const broken = "import { SafeMap } from 'eslint-plugin-maprace/runtime';\nexport const m = new SafeMap<string, number>();\nm.update('k', async (old) => `${old}`);\n";
     expect(typeErrors(new Map([[files[0]!, broken]]))).toHaveLength(1);
+    // the shapes are checked at a path that no file takes
+    expect(typeErrors(new Map([[path.join(shapesFolder, 'broken.ts'), broken]]))).toHaveLength(1);
   });
 
-  it.each(files.map((file) => [path.relative(root, file), file]))('%s: eslint --fix output type-checks and is not reported again', (_, file) => {
-    const source = readFileSync(file, 'utf8');
+  it.each(sources)('%s: eslint --fix output type-checks and is not reported again', (name, file, source) => {
     const before = linter.verify(source, strict, file).filter((message) => message.ruleId?.startsWith('maprace/'));
     expect(before.length).toBeGreaterThan(0);
     const fixed = linter.verifyAndFix(source, strict, file);
     expect(fixed.messages.filter((message) => message.fatal)).toEqual([]);
-    // what remains is what has no safe rewrite (and says so)
-    for (const message of fixed.messages.filter((m) => m.ruleId?.startsWith('maprace/'))) {
-      expect(message.suggestions ?? []).toEqual([]);
+    const left = fixed.messages.filter((m) => m.ruleId?.startsWith('maprace/'));
+    // what remains has no safe rewrite, or one that --fix must not apply, and says so
+    for (const message of left) {
+      if ((message.suggestions ?? []).length > 0) expect(message.message).toContain('Suggestion only, not applied by --fix: ');
     }
+    // every shape is fixed completely
+    if (name.startsWith('shape ')) expect(left.map((message) => message.message)).toEqual([]);
     expect(typeErrors(new Map([[file, fixed.output]]))).toEqual([]);
   });
 
-  it.each(files.map((file) => [path.relative(root, file), file]))('%s: each suggestion on its own type-checks and removes its report', (_, file) => {
-    const source = readFileSync(file, 'utf8');
+  it.each(sources)('%s: each suggestion on its own type-checks and removes its report', (_, file, source) => {
     const messages = linter.verify(source, strict, file).filter((message) => message.ruleId?.startsWith('maprace/'));
     for (const message of messages) {
       for (const suggestion of message.suggestions ?? []) {
@@ -100,5 +190,31 @@ describe('fix output', () => {
         expect(typeErrors(new Map([[file, output]]))).toEqual([]);
       }
     }
+  });
+});
+
+// A .js file that shows neither import/export nor require/module.exports is what its package.json
+// says: CommonJS unless "type": "module"; the fix brings SafeMap in the way the file can load it.
+describe('the import a fix adds to a .js file without module syntax', () => {
+  const script = `const counts = new Map();
+async function bump(ids) {
+  await Promise.all(ids.map(async (id) => {
+    const n = counts.get(id) || 0;
+    await fetch(id);
+    counts.set(id, n + 1);
+  }));
+}
+void bump;
+`;
+  it.each([
+    ['commonjs', "const { SafeMap } = require('eslint-plugin-maprace/runtime');\n\nconst counts = new SafeMap();"],
+    ['module', "import { SafeMap } from 'eslint-plugin-maprace/runtime';\n\nconst counts = new SafeMap();"],
+  ])('package.json type %s', (type, start) => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'maprace-fix-'));
+    writeFileSync(path.join(folder, 'package.json'), JSON.stringify({ name: 'app', type }));
+    const file = path.join(folder, 'bump.js');
+    const config = [{ files: ['**/*.js'], plugins: { maprace: plugin as never }, rules: { 'maprace/no-unguarded-map-in-promise-all': ['error', { autofix: true }] } }] as Linter.Config[];
+    const output = new Linter({ configType: 'flat', cwd: folder }).verifyAndFix(script, config, file).output;
+    expect(output.slice(0, start.length)).toBe(start);
   });
 });

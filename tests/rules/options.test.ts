@@ -28,4 +28,13 @@ describe('rule options', () => {
     expect(() => lint(options)).toThrow(/maprace\/no-unguarded-map-in-timer/u);
     expect(() => lint(options)).toThrow(message);
   });
+
+  // JSON schema cannot tell a regular expression from a string, so the rule checks its patterns
+  // when it is created, and names itself, the option and the pattern
+  it('rejects a guards pattern that is not a regular expression', () => {
+    expect(() => lint({ guards: ['db.transaction', '/[/'] })).toThrow(
+      'option "guards" of maprace/no-unguarded-map-in-timer: "/[/" is not a valid regular expression (Invalid regular expression: /[/: Unterminated character class)',
+    );
+    expect(() => lint({ guards: ['/^queue/zz'] })).toThrow('option "guards" of maprace/no-unguarded-map-in-timer: "/^queue/zz" is not a valid regular expression');
+  });
 });
