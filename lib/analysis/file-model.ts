@@ -43,6 +43,11 @@ const readMethods = new Set(['get', 'has']);
 const writeMethods = new Set(['set', 'add', 'delete', 'clear']);
 const iterateMethods = new Set(['keys', 'values', 'entries']);
 
+/** What a member call is made on: an object literal or the one instance of a class of this file. */
+export type Receiver =
+  | { kind: 'object'; value: TSESTree.ObjectExpression; declaration: TSESTree.VariableDeclarator }
+  | { kind: 'instance'; value: TSESTree.ClassDeclaration | TSESTree.ClassExpression; declaration: TSESTree.VariableDeclarator };
+
 export class FileModel {
   readonly accesses: Access[] = [];
   readonly suspensions: Suspension[] = [];
@@ -100,7 +105,10 @@ export class FileModel {
         this.visitReference(node, node);
         return;
       case AST_NODE_TYPES.MemberExpression:
-        if (node.object.type === AST_NODE_TYPES.ThisExpression) this.visitReference(node, node);
+        // `this.field`, `this.#field`, and a static field through its class: `Registry.entries`
+        if (node.object.type === AST_NODE_TYPES.ThisExpression || (node.object.type === AST_NODE_TYPES.Identifier && !node.computed)) {
+          this.visitReference(node, node);
+        }
         return;
       default:
     }
@@ -127,7 +135,12 @@ export class FileModel {
     this.accesses.push({ ...shape, ref, map, identity, owner: enclosingFunction(ref) });
   }
 
-  /** The functions of this file a call runs: `f()`, `this.m()` (same class), `obj.m()` is not followed. */
+  /**
+   * The functions of this file a call runs: `f()`, `this.m()` (same class), `Registry.m()` (a
+   * static method), `service.m()` on an object literal of this file, and `counter.m()` on the one
+   * instance (`const counter = new Counter()`) of a class of this file. Other member calls are
+   * not followed.
+   */
   calleesOf(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
     const callee = unwrap(call.callee);
     if (callee.type === AST_NODE_TYPES.Identifier) {
@@ -146,7 +159,88 @@ export class FileModel {
       if (!name || !owner) return [];
       return methodsNamed(owner, name);
     }
+    if (callee.type === AST_NODE_TYPES.MemberExpression) {
+      const name = propertyName(callee);
+      const object = unwrap(callee.object);
+      if (name && object.type === AST_NODE_TYPES.Identifier) {
+        // `Registry.bump()`: a static method of a class of this file
+        const definition = ASTUtils.findVariable(this.sourceCode.getScope(object), object)?.defs[0];
+        if (definition?.type === 'ClassName') {
+          return methodsNamed(definition.node as TSESTree.ClassDeclaration, name).filter((fn) => (fn.parent as TSESTree.MethodDefinition).static);
+        }
+      }
+      const receiver = this.receiverOf(call);
+      if (!receiver || !name) return [];
+      return receiver.kind === 'object' ? propertiesNamed(receiver.value, name) : methodsNamed(receiver.value, name, true);
+    }
     return [];
+  }
+
+  /**
+   * The object a member call is made on, when this file defines it: a `const` initialised with an
+   * object literal, or with `new C()` of a class of this file that the file instantiates only
+   * there (so every call through it reaches the same instance). `declaration` is where the
+   * variable is declared: a caller decides whether the instance outlives the task.
+   */
+  receiverOf(call: TSESTree.CallExpression | TSESTree.NewExpression): Receiver | null {
+    const callee = unwrap(call.callee);
+    if (callee.type !== AST_NODE_TYPES.MemberExpression) return null;
+    const object = unwrap(callee.object);
+    if (object.type !== AST_NODE_TYPES.Identifier) return null;
+    const variable = ASTUtils.findVariable(this.sourceCode.getScope(object), object);
+    const definition = variable?.defs[0];
+    if (!variable || variable.defs.length !== 1 || definition?.node.type !== AST_NODE_TYPES.VariableDeclarator || !definition.node.init) return null;
+    if (definition.node.id.type !== AST_NODE_TYPES.Identifier) return null;
+    if (variable.references.some((reference) => reference.isWrite() && !reference.init)) return null;
+    const init = unwrap(definition.node.init);
+    if (init.type === AST_NODE_TYPES.ObjectExpression) return { kind: 'object', value: init, declaration: definition.node };
+    if (init.type !== AST_NODE_TYPES.NewExpression || init.callee.type !== AST_NODE_TYPES.Identifier) return null;
+    const classVariable = ASTUtils.findVariable(this.sourceCode.getScope(init.callee), init.callee);
+    const classDefinition = classVariable?.defs[0];
+    let cls: TSESTree.ClassDeclaration | TSESTree.ClassExpression | null = null;
+    if (classDefinition?.node.type === AST_NODE_TYPES.ClassDeclaration) cls = classDefinition.node;
+    else if (classDefinition?.node.type === AST_NODE_TYPES.VariableDeclarator && classDefinition.node.init?.type === AST_NODE_TYPES.ClassExpression) {
+      cls = classDefinition.node.init;
+    }
+    if (!cls || this.instantiations(classVariable!) !== 1) return null;
+    return { kind: 'instance', value: cls, declaration: definition.node };
+  }
+
+  private instantiationCounts: Map<TSESLint.Scope.Variable, number> | null = null;
+
+  /** How many `new C(…)` of the class variable the file holds (counted once per file). */
+  private instantiations(classVariable: TSESLint.Scope.Variable): number {
+    if (!this.instantiationCounts) {
+      this.instantiationCounts = new Map();
+      for (const { node } of this.calls) {
+        if (node.type !== AST_NODE_TYPES.NewExpression || node.callee.type !== AST_NODE_TYPES.Identifier) continue;
+        const variable = ASTUtils.findVariable(this.sourceCode.getScope(node.callee), node.callee);
+        if (variable) this.instantiationCounts.set(variable, (this.instantiationCounts.get(variable) ?? 0) + 1);
+      }
+      // `class C {}` with `extends C` or `C` handed around would also make instances: counted as many
+      for (const [variable] of this.instantiationCounts) {
+        const escapes = variable.references.some((reference) => {
+          const parent = reference.identifier.parent;
+          return !(parent?.type === AST_NODE_TYPES.NewExpression && parent.callee === reference.identifier);
+        });
+        if (escapes) this.instantiationCounts.set(variable, Infinity);
+      }
+    }
+    return this.instantiationCounts.get(classVariable) ?? 0;
+  }
+
+  /**
+   * The function literals a call is handed as arguments (`withRetry(async () => …)`,
+   * `db.transaction(async (tx) => …)`): whether they run during the caller's task depends on the
+   * call, which the caller judges.
+   */
+  callbacksOf(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
+    const found: FunctionNode[] = [];
+    for (const argument of call.arguments) {
+      const value = unwrap(argument);
+      if (isFunction(value)) found.push(value);
+    }
+    return found;
   }
 
   /** A function value: an inline function, or a name / `this.m` that this file defines. */
@@ -175,15 +269,40 @@ export class FileModel {
     return [];
   }
 
+  private readonly byOwner = new WeakMap<readonly unknown[], Map<FunctionNode | null, unknown[]>>();
+
   /** The events of a task root: a function's own body, or a statement (a loop body) within one. */
   within<T extends { owner: FunctionNode | null; node: TSESTree.Node }>(events: readonly T[], root: TSESTree.Node): T[] {
     const owner = isFunction(root) ? root : enclosingFunction(root);
-    return events.filter((event) => event.owner === owner && contains(root, event.node));
+    // events grouped by owner once per list, so a root costs its own events, not the file's
+    let index = this.byOwner.get(events) as Map<FunctionNode | null, T[]> | undefined;
+    if (!index) {
+      index = new Map();
+      for (const event of events) {
+        const list = index.get(event.owner);
+        if (list) list.push(event);
+        else index.set(event.owner, [event]);
+      }
+      this.byOwner.set(events, index as Map<FunctionNode | null, unknown[]>);
+    }
+    const own = index.get(owner) ?? [];
+    return isFunction(root) ? own : own.filter((event) => contains(root, event.node));
   }
+
+  private writesByIdentity: Map<object | string, Access[]> | null = null;
 
   /** Every write to a map, with the function it is in. */
   writesOf(identity: object | string): Access[] {
-    return this.accesses.filter((access) => access.identity === identity && (access.kind === 'write' || access.kind === 'update'));
+    if (!this.writesByIdentity) {
+      this.writesByIdentity = new Map();
+      for (const access of this.accesses) {
+        if (access.kind !== 'write' && access.kind !== 'update') continue;
+        const list = this.writesByIdentity.get(access.identity);
+        if (list) list.push(access);
+        else this.writesByIdentity.set(access.identity, [access]);
+      }
+    }
+    return this.writesByIdentity.get(identity) ?? [];
   }
 
   calleeName(call: TSESTree.CallExpression | TSESTree.NewExpression): string | null {
@@ -191,11 +310,12 @@ export class FileModel {
   }
 }
 
-function methodsNamed(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpression, name: string): FunctionNode[] {
+function methodsNamed(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpression, name: string, instanceOnly = false): FunctionNode[] {
   const found: FunctionNode[] = [];
   for (const member of owner.body.body) {
     if (
       (member.type === AST_NODE_TYPES.MethodDefinition || member.type === AST_NODE_TYPES.PropertyDefinition) &&
+      !(instanceOnly && member.static) &&
       !member.computed &&
       member.key.type === AST_NODE_TYPES.Identifier &&
       member.key.name === name &&
@@ -204,6 +324,16 @@ function methodsNamed(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpressio
     ) {
       found.push(member.value);
     }
+  }
+  return found;
+}
+
+function propertiesNamed(object: TSESTree.ObjectExpression, name: string): FunctionNode[] {
+  const found: FunctionNode[] = [];
+  for (const property of object.properties) {
+    if (property.type !== AST_NODE_TYPES.Property || property.computed || property.key.type !== AST_NODE_TYPES.Identifier || property.key.name !== name) continue;
+    const value = unwrap(property.value);
+    if (isFunction(value)) found.push(value);
   }
   return found;
 }

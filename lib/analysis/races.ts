@@ -4,7 +4,7 @@
  * another task of the same group, or (for module and class state) any other function of the file.
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
-import { contains, enclosingFunction, isFunction, unwrap, type FunctionNode } from './ast.js';
+import { calleeText, contains, enclosingFunction, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
 import type { Access, FileModel } from './file-model.js';
 import { limitedCallbacks, sectionsIn, type GuardMatcher, type Section } from './sections.js';
 import { taskGroups, type SourceKind, type Task, type TaskGroup } from './tasks.js';
@@ -23,13 +23,14 @@ export function findRaces(model: FileModel, source: SourceKind, guards: GuardMat
   const races: Race[] = [];
   const reported = new Set<TSESTree.Node>();
   for (const group of taskGroups(model, source)) {
-    const reaches = group.tasks.map((task) => reachOf(model, task.root));
+    const reaches = group.tasks.map((task) => reachOf(model, task.root, guards));
     group.tasks.forEach((task, index) => {
       const reach = reaches[index]!;
-      for (const root of reach) {
+      for (const [root, role] of reach.roles) {
+        if (role !== 'open') continue;
         for (const section of sectionsIn(model, root, guards)) {
           const access = section.type === 'read-write' ? section.read : section.loop;
-          if (reported.has(access.node) || !isShared(access, task, reach)) continue;
+          if (reported.has(access.node) || !isShared(access, task, reach.roles)) continue;
           const writer = conflictingWriter(model, access, group, task, index, reaches);
           if (!writer) continue;
           reported.add(access.node);
@@ -45,29 +46,110 @@ function first(race: Race): Access {
   return race.section.type === 'read-write' ? race.section.read : race.section.loop;
 }
 
-/** The task's root and the file's functions it calls, `callDepth` calls deep. */
-function reachOf(model: FileModel, root: FunctionNode | TSESTree.Statement): Set<FunctionNode | TSESTree.Statement> {
-  const reach = new Set<FunctionNode | TSESTree.Statement>([root]);
-  let frontier: (FunctionNode | TSESTree.Statement)[] = [root];
-  for (let depth = 0; depth < callDepth; depth++) {
-    const next: FunctionNode[] = [];
-    for (const fn of frontier) {
+type Root = FunctionNode | TSESTree.Statement;
+
+/**
+ * How a function takes part in a task: open (its sections are the task's), guarded (it runs
+ * under a lock, reached through a guard's callback: it still writes, but its sections are
+ * serialized), or elsewhere (a task of its own that runs during this one — a `Promise.all`
+ * nested in it — whose own group reports its sections).
+ */
+type Role = 'open' | 'guarded' | 'elsewhere';
+
+interface Reach {
+  roles: Map<Root, Role>;
+  /** Every root, for the writer checks. */
+  all: Set<Root>;
+}
+
+const rolePrecedence: Record<Role, number> = { open: 0, elsewhere: 1, guarded: 2 };
+
+/** Calls whose callbacks run later, on their own: timers and event handlers (their own tasks). */
+const deferringCalls = /^(?:(?:globalThis|window|timers)\.)?(?:setTimeout|setInterval|setImmediate|queueMicrotask|process\.nextTick)$/u;
+const registrars = new Set(['on', 'once', 'addEventListener', 'addListener', 'prependListener', 'prependOnceListener']);
+
+/**
+ * The task's root, the file's functions it calls (`callDepth` calls deep), and the function
+ * literals handed to the calls it makes — `withRetry(async () => …)`, `db.transaction(async (tx)
+ * => …)`, `span(async () => …)` run as part of the task — except the callbacks of timers and event
+ * registrations, which run later as tasks of their own. A lock's callbacks are reached as guarded.
+ */
+function reachOf(model: FileModel, root: Root, guards: GuardMatcher): Reach {
+  const roles = new Map<Root, Role>([[root, 'open']]);
+  let frontier: [Root, Role][] = [[root, 'open']];
+  const add = (fn: Root, role: Role, queue: [Root, Role][]): void => {
+    const known = roles.get(fn);
+    if (known !== undefined && rolePrecedence[known] <= rolePrecedence[role]) return;
+    roles.set(fn, role);
+    queue.push([fn, role]);
+  };
+  for (let depth = 0; depth <= callDepth && frontier.length > 0; depth++) {
+    const next: [Root, Role][] = [];
+    // callbacks join the frontier being walked: they are part of the function that makes the call
+    for (let i = 0; i < frontier.length; i++) {
+      const [fn, role] = frontier[i]!;
+      if (roles.get(fn) !== role) continue; // reached again with a stronger role since
       for (const { node } of model.within(model.calls, fn)) {
-        for (const callee of [...model.calleesOf(node), ...limitedCallbacks(model, node)]) {
-          if (!reach.has(callee)) {
-            reach.add(callee);
-            next.push(callee);
-          }
+        const serialized = guards.serializes(model, node);
+        const inner: Role = serialized ? 'guarded' : role;
+        if (!defers(node)) {
+          for (const callback of model.callbacksOf(node)) add(callback, inner === 'open' && isTaskOfItsOwn(model, callback) ? 'elsewhere' : inner, frontier);
         }
+        if (depth === callDepth) continue;
+        for (const callee of [...model.calleesOf(node), ...limitedCallbacks(model, node)]) {
+          if (instanceLocal(model, node, roles)) continue;
+          add(callee, inner, next);
+        }
+        if (serialized) for (const argument of node.arguments) for (const callee of model.functionsOf(argument)) add(callee, 'guarded', next);
       }
     }
     frontier = next;
   }
-  return reach;
+  return { roles, all: new Set(roles.keys()) };
+}
+
+function defers(call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
+  const callee = unwrap(call.callee);
+  if (callee.type === AST_NODE_TYPES.MemberExpression && registrars.has(propertyName(callee) ?? '')) return true;
+  return deferringCalls.test(calleeText(call.callee) ?? '');
+}
+
+/**
+ * A callback mapped into `Promise.all(xs.map(async (x) => …))`, directly or through a variable
+ * (`const ps = xs.map(…); await Promise.all(ps)`): a group of tasks of its own.
+ */
+function isTaskOfItsOwn(model: FileModel, callback: FunctionNode): boolean {
+  const map = callback.parent;
+  if (map?.type !== AST_NODE_TYPES.CallExpression || map.arguments[0] !== callback) return false;
+  const callee = unwrap(map.callee);
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || !['map', 'flatMap'].includes(propertyName(callee) ?? '')) return false;
+  const mapped = outermost(map);
+  const use = mapped.parent;
+  if (use?.type === AST_NODE_TYPES.VariableDeclarator && use.init === mapped) {
+    return model.sourceCode.getDeclaredVariables(use).some((variable) =>
+      variable.references.some((reference) => {
+        const call = reference.identifier.parent;
+        return call?.type === AST_NODE_TYPES.CallExpression && call.arguments[0] === reference.identifier && isCombinator(call);
+      }),
+    );
+  }
+  return use?.type === AST_NODE_TYPES.CallExpression && use.arguments[0] === mapped && isCombinator(use);
+}
+
+function isCombinator(call: TSESTree.CallExpression): boolean {
+  return /^Promise\.(?:all|allSettled|any|race)$/u.test(calleeText(call.callee) ?? '');
+}
+
+/** True for `c.m()` on an instance the task itself creates: each task has its own. */
+function instanceLocal(model: FileModel, call: TSESTree.CallExpression | TSESTree.NewExpression, roles: ReadonlyMap<Root, Role>): boolean {
+  const receiver = model.receiverOf(call);
+  if (receiver?.kind !== 'instance') return false;
+  const home = enclosingFunction(receiver.declaration);
+  return home !== null && [...roles.keys()].some((root) => root === home || contains(root, receiver.declaration));
 }
 
 /** True when the map outlives the task: module or class state, or a local of an enclosing function. */
-function isShared(access: Access, task: Task, reach: ReadonlySet<TSESTree.Node>): boolean {
+function isShared(access: Access, task: Task, reach: ReadonlyMap<TSESTree.Node, Role>): boolean {
   const { map } = access;
   if (map.scope !== 'function') return true;
   const home = map.declaredIn;
@@ -76,16 +158,9 @@ function isShared(access: Access, task: Task, reach: ReadonlySet<TSESTree.Node>)
 }
 
 /** Who can write the map while the section waits, in the message's words; null when no one can. */
-function conflictingWriter(
-  model: FileModel,
-  access: Access,
-  group: TaskGroup,
-  task: Task,
-  index: number,
-  reaches: ReadonlySet<TSESTree.Node>[],
-): string | null {
+function conflictingWriter(model: FileModel, access: Access, group: TaskGroup, task: Task, index: number, reaches: readonly Reach[]): string | null {
   const writes = model.writesOf(access.identity);
-  const inReach = (reach: ReadonlySet<TSESTree.Node>) => (write: Access) => write.owner !== null && [...reach].some((root) => ownedByRoot(write, root));
+  const inReach = (reach: Reach) => (write: Access) => write.owner !== null && [...reach.all].some((root) => ownedByRoot(write, root));
   if (task.many && writes.some(inReach(reaches[index]!))) return manyPhrase(group);
   for (let other = 0; other < group.tasks.length; other++) {
     if (other === index) continue;
@@ -93,9 +168,20 @@ function conflictingWriter(
     if (write) return `while another of the ${group.label} writes it (line ${line(write.node)})`;
   }
   if (access.map.scope === 'function') return null;
-  const outside = writes.find((write) => write.owner !== null && ![...reaches[index]!].some((root) => ownedByRoot(write, root)));
+  const own = reaches[index]!;
+  const outside = writes.find(
+    (write) =>
+      write.owner !== null &&
+      ![...own.all].some((root) => ownedByRoot(write, root)) &&
+      // a constructor's `this.field` writes run before any task of its instance can start
+      !(isConstructor(write.owner) && write.ref.type === AST_NODE_TYPES.MemberExpression && write.ref.object.type === AST_NODE_TYPES.ThisExpression),
+  );
   if (!outside) return null;
   return `while ${functionName(outside.owner!)} (line ${line(outside.node)}) writes it`;
+}
+
+function isConstructor(fn: FunctionNode): boolean {
+  return fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor';
 }
 
 function ownedByRoot(write: Access, root: TSESTree.Node): boolean {

@@ -10,9 +10,12 @@ import type { Access, FileModel, Suspension } from './file-model.js';
 
 export interface ReadWriteSection {
   type: 'read-write';
+  /** The earliest read that decides or feeds the write. */
   read: Access;
   write: Access;
   suspension: Suspension;
+  /** Later reads feeding the same write (`if (m.has(k)) { const v = m.get(k)!; … m.set(k, v + 1) }`). */
+  laterReads?: Access[];
 }
 
 export interface LiveLoopSection {
@@ -25,10 +28,14 @@ export type Section = ReadWriteSection | LiveLoopSection;
 
 /** The sections of a root: a function's own body or a loop body. */
 export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.Statement, guards: GuardMatcher): Section[] {
-  const accesses = model.within(model.accesses, root);
   const suspensions = model.within(model.suspensions, root);
   if (suspensions.length === 0) return [];
+  const accesses = model.within(model.accesses, root);
+  const body = bodyOf(model, root);
   const sections: Section[] = [];
+  // one section per write: `if (m.has(k)) { const v = m.get(k)!; await f(); m.set(k, v + 1); }`
+  // is one race, reported from its earliest read
+  const taken = new Map<TSESTree.Node, ReadWriteSection>();
   for (const read of accesses) {
     if (read.kind === 'iterate') {
       const section = liveLoop(read, suspensions);
@@ -38,21 +45,42 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
     if (read.kind === 'update') {
       // obj[k] += await f(): the old value is read before the await and written after it
       const suspension = suspensions.find((s) => contains(read.node, s.node));
-      if (suspension && !guards.guards(model, read.node)) sections.push({ type: 'read-write', read, write: read, suspension });
+      if (!suspension || guards.guards(model, read.node)) continue;
+      const known = taken.get(read.node);
+      if (known) (known.laterReads ??= []).push(read);
+      else {
+        const section: ReadWriteSection = { type: 'read-write', read, write: read, suspension };
+        taken.set(read.node, section);
+        sections.push(section);
+      }
       continue;
     }
     if (read.kind !== 'read') continue;
+    const context: ReadContext = { read, root, body, tainted: null, holder: undefined };
     for (const write of accesses) {
       if (write.identity !== read.identity || (write.kind !== 'write' && write.kind !== 'update')) continue;
       // the write takes effect after the read: it follows it, or the read is among its arguments
       if (!contains(write.node, read.node) && write.node.range[0] < read.node.range[1]) continue;
+      // a suspension on a path from the read to the write: not in a branch exclusive with either
       const suspension = suspensions.find(
-        (s) => s.node.range[0] >= read.node.range[1] && s.node.range[1] <= write.node.range[1] && !contains(s.node, read.node),
+        (s) =>
+          s.node.range[0] >= read.node.range[1] &&
+          s.node.range[1] <= write.node.range[1] &&
+          !contains(s.node, read.node) &&
+          !exclusive(s.node, read.node, root) &&
+          !exclusive(s.node, write.node, root),
       );
       if (!suspension) continue;
-      if (!decides(model, read, write, root, suspension)) continue;
+      if (!decides(model, context, write, suspension)) continue;
+      if (claimed(model, context, write, accesses, suspensions)) break;
       if (guards.guards(model, read.node) || guards.guards(model, write.node)) continue;
-      sections.push({ type: 'read-write', read, write, suspension });
+      const known = taken.get(write.node);
+      if (known) (known.laterReads ??= []).push(read);
+      else {
+        const section: ReadWriteSection = { type: 'read-write', read, write, suspension };
+        taken.set(write.node, section);
+        sections.push(section);
+      }
       break;
     }
   }
@@ -69,27 +97,212 @@ function liveLoop(access: Access, suspensions: Suspension[]): LiveLoopSection | 
 
 // ---- does the read decide or feed the write? -----------------------------------------------------
 
+/** What a root holds that the checks below look at, collected in one walk of its own body. */
+interface RootBody {
+  ifs: TSESTree.IfStatement[];
+  declarators: TSESTree.VariableDeclarator[];
+  assignments: TSESTree.AssignmentExpression[];
+}
+
+/** One read being matched with the writes after it; what is derived from it is computed once. */
+interface ReadContext {
+  read: Access;
+  root: TSESTree.Node;
+  body: RootBody;
+  tainted: Set<TSESLint.Scope.Variable> | null;
+  /** The variable holding exactly the read's result (`const v = m.get(k)`), null when none. */
+  holder: TSESLint.Scope.Variable | null | undefined;
+}
+
+const bodies = new WeakMap<TSESTree.Node, RootBody>();
+
+function bodyOf(model: FileModel, root: TSESTree.Node): RootBody {
+  let body = bodies.get(root);
+  if (body) return body;
+  body = { ifs: [], declarators: [], assignments: [] };
+  const found = body;
+  walkOwnBody(root, model.sourceCode.visitorKeys, (node) => {
+    if (node.type === AST_NODE_TYPES.IfStatement) found.ifs.push(node);
+    else if (node.type === AST_NODE_TYPES.VariableDeclarator && node.init) found.declarators.push(node);
+    else if (node.type === AST_NODE_TYPES.AssignmentExpression && node.left.type === AST_NODE_TYPES.Identifier) found.assignments.push(node);
+  });
+  bodies.set(root, body);
+  return body;
+}
+
+function taintOf(model: FileModel, context: ReadContext): Set<TSESLint.Scope.Variable> {
+  context.tainted ??= taintedNames(model, context.read, context.body);
+  return context.tainted;
+}
+
 /**
  * True when the write uses what the read returned: the read is inside the write, the write uses a
  * variable computed from the read, the write runs only because of a test of the read (an `if`
  * around the write, or an early `return` before it), or the task awaits work on the value it read
  * and then overwrites that entry (`const n = m.get(k); await flush(n); m.set(k, 0)`).
  */
-function decides(model: FileModel, read: Access, write: Access, root: TSESTree.Node, suspension: Suspension): boolean {
+function decides(model: FileModel, context: ReadContext, write: Access, suspension: Suspension): boolean {
+  const { read, root } = context;
   if (contains(write.node, read.node)) return true;
-  const tainted = taintedNames(model, read, root);
-  if (usesAny(model, write.node, tainted)) return true;
-  if (read.key && write.key && sameText(model.sourceCode, read.key, write.key) && usesAny(model, suspension.node, tainted)) return true;
+  const tainted = taintOf(model, context);
+  if (usesAny(write.node, tainted)) return true;
+  if (read.key && write.key && sameText(model.sourceCode, read.key, write.key) && usesAny(suspension.node, tainted)) return true;
   for (let current: TSESTree.Node | undefined = write.node.parent; current && current !== root; current = current.parent) {
     const test = testOf(current);
-    if (test && test.range[1] <= write.node.range[0] && (contains(test, read.node) || usesAny(model, test, tainted))) return true;
+    if (test && test.range[1] <= write.node.range[0] && (contains(test, read.node) || usesAny(test, tainted))) return true;
   }
   // an early exit decided by the read: `if (cached) return cached;` before the write
-  const exits: TSESTree.IfStatement[] = [];
-  walkOwnBody(root, model.sourceCode.visitorKeys, (node) => {
-    if (node.type === AST_NODE_TYPES.IfStatement && node.range[1] >= read.node.range[1] && node.range[1] <= write.node.range[0]) exits.push(node);
-  });
-  return exits.some((statement) => (contains(statement.test, read.node) || usesAny(model, statement.test, tainted)) && exitsEarly(statement.consequent));
+  return context.body.ifs.some(
+    (statement) =>
+      statement.range[1] >= read.node.range[1] &&
+      statement.range[1] <= write.node.range[0] &&
+      (contains(statement.test, read.node) || usesAny(statement.test, tainted)) &&
+      exitsEarly(statement.consequent),
+  );
+}
+
+// ---- paths -----------------------------------------------------------------------------------------
+
+/**
+ * True when a and b sit in the two branches of one `if … else` or `c ? x : y` within the root: no
+ * run of the root reaches both (`if (fast) v = m.get(k); else v = await load(k);`).
+ */
+function exclusive(a: TSESTree.Node, b: TSESTree.Node, root: TSESTree.Node): boolean {
+  for (let current: TSESTree.Node = a; current.parent && current !== root; current = current.parent) {
+    const parent = current.parent;
+    if (parent.type === AST_NODE_TYPES.IfStatement || parent.type === AST_NODE_TYPES.ConditionalExpression) {
+      if (parent.consequent === current && parent.alternate && contains(parent.alternate, b)) return true;
+      if (parent.alternate === current && contains(parent.consequent, b)) return true;
+    }
+    if (isFunction(parent)) return false;
+  }
+  return false;
+}
+
+// ---- claims ----------------------------------------------------------------------------------------
+
+/**
+ * True when the task claims the key in the same synchronous step as the read, before it suspends,
+ * and every other task checks that claim first: `if (seen.has(id)) return; seen.add(id); await
+ * load(id); seen.delete(id);`, or `if (inProgress.has(id) || done.has(id)) return;
+ * inProgress.add(id); … done.set(id, await load(id))`. A second task with the same key stops at
+ * the check, so the section runs for one task per key at a time.
+ *
+ * The claim is an `add` / `set` / `obj[k] =` of a map (the read's own, or one tested next to it)
+ * with the same key, after the read and before the first suspension after it, and it runs only
+ * when the test found the key absent: an early exit taken when it is present, or the branch taken
+ * when it is absent, which also holds the write.
+ */
+function claimed(model: FileModel, context: ReadContext, write: Access, accesses: readonly Access[], suspensions: readonly Suspension[]): boolean {
+  const { read } = context;
+  if (!read.key) return false;
+  const first = suspensions.find((s) => s.node.range[0] >= read.node.range[1] && !contains(s.node, read.node));
+  if (!first) return false;
+  for (const claim of accesses) {
+    if (claim.kind !== 'write' || !(claim.method === 'add' || claim.method === 'set' || claim.method === '[]')) continue;
+    if (claim.node.range[0] < read.node.range[1] || claim.node.range[1] > first.node.range[0]) continue;
+    if (!claim.key || !sameText(model.sourceCode, claim.key, read.key)) continue;
+    // the check of the claimed map: the read itself, or a read of the claimed map with the same key
+    const checks =
+      claim.identity === read.identity
+        ? [read]
+        : accesses.filter(
+            (check) =>
+              check.kind === 'read' &&
+              check.identity === claim.identity &&
+              check.key !== null &&
+              check.node.range[1] <= claim.node.range[0] &&
+              sameText(model.sourceCode, check.key, read.key!),
+          );
+    if (checks.some((check) => claimGated(model, context, check, claim, write))) return true;
+  }
+  return false;
+}
+
+/** True when the claim (and the write after it) only run when the check found the key absent. */
+function claimGated(model: FileModel, context: ReadContext, check: Access, claim: Access, write: Access): boolean {
+  const holder = check === context.read ? holderOf(model, context) : holderVariable(model, check);
+  const subject = (node: TSESTree.Node): boolean => {
+    const value = unwrap(node);
+    if (value === check.node) return true;
+    if (!holder || value.type !== AST_NODE_TYPES.Identifier) return false;
+    return holder.references.some((reference) => reference.identifier === value);
+  };
+  // an early exit before the claim, taken whenever the key is present
+  for (const statement of context.body.ifs) {
+    if (statement.range[1] > claim.node.range[0] || !exitsEarly(statement.consequent) || statement.alternate) continue;
+    if (!statement.parent || !contains(statement.parent, claim.node)) continue;
+    if (polarity(statement.test, subject).whenFalse === 'absent') return true;
+  }
+  // a branch around the claim and the write, taken only when the key is absent
+  for (let current: TSESTree.Node = claim.node; current.parent && current !== context.root; current = current.parent) {
+    const parent = current.parent;
+    if (parent.type !== AST_NODE_TYPES.IfStatement && parent.type !== AST_NODE_TYPES.ConditionalExpression) continue;
+    if (!contains(current, write.node) || current === parent.test) continue;
+    const branch = polarity(parent.test, subject);
+    if ((parent.consequent === current ? branch.whenTrue : branch.whenFalse) === 'absent') return true;
+  }
+  return false;
+}
+
+function outermostOf(node: TSESTree.Node): TSESTree.Node {
+  let current = node;
+  while (current.parent && (current.parent.type === AST_NODE_TYPES.TSNonNullExpression || current.parent.type === AST_NODE_TYPES.ChainExpression)) {
+    current = current.parent;
+  }
+  return current;
+}
+
+interface Polarity {
+  whenTrue: 'absent' | 'present' | null;
+  whenFalse: 'absent' | 'present' | null;
+}
+
+const unknown: Polarity = { whenTrue: null, whenFalse: null };
+
+/** What a test being true or false says about the key of the check (subject: the check or its holder). */
+function polarity(test: TSESTree.Node, subject: (node: TSESTree.Node) => boolean): Polarity {
+  const value = unwrap(test);
+  if (subject(value)) return { whenTrue: 'present', whenFalse: 'absent' };
+  if (value.type === AST_NODE_TYPES.UnaryExpression && value.operator === '!') {
+    const inner = polarity(value.argument, subject);
+    return { whenTrue: inner.whenFalse, whenFalse: inner.whenTrue };
+  }
+  if (value.type === AST_NODE_TYPES.BinaryExpression && ['===', '==', '!==', '!='].includes(value.operator)) {
+    const [side, other] = subject(value.left) ? [value.left, value.right] : subject(value.right) ? [value.right, value.left] : [null, null];
+    if (!side || !other) return unknown;
+    const empty = (other.type === AST_NODE_TYPES.Identifier && other.name === 'undefined') || (other.type === AST_NODE_TYPES.Literal && (other.value === null || other.value === false));
+    if (!empty) return unknown;
+    const equal = value.operator === '===' || value.operator === '==';
+    return equal ? { whenTrue: 'absent', whenFalse: 'present' } : { whenTrue: 'present', whenFalse: 'absent' };
+  }
+  if (value.type === AST_NODE_TYPES.LogicalExpression && (value.operator === '||' || value.operator === '&&')) {
+    const left = polarity(value.left, subject);
+    const right = polarity(value.right, subject);
+    if (value.operator === '||') {
+      // false: both sides false
+      const whenFalse = left.whenFalse ?? right.whenFalse;
+      const whenTrue = left.whenTrue !== null && left.whenTrue === right.whenTrue ? left.whenTrue : null;
+      return { whenTrue, whenFalse };
+    }
+    const whenTrue = left.whenTrue ?? right.whenTrue;
+    const whenFalse = left.whenFalse !== null && left.whenFalse === right.whenFalse ? left.whenFalse : null;
+    return { whenTrue, whenFalse };
+  }
+  return unknown;
+}
+
+function holderOf(model: FileModel, context: ReadContext): TSESLint.Scope.Variable | null {
+  if (context.holder === undefined) context.holder = holderVariable(model, context.read);
+  return context.holder;
+}
+
+/** The variable that holds exactly what the access returned: `const v = m.get(k)`. */
+function holderVariable(model: FileModel, access: Access): TSESLint.Scope.Variable | null {
+  const parent = outermostOf(access.node).parent;
+  if (parent?.type !== AST_NODE_TYPES.VariableDeclarator || parent.id.type !== AST_NODE_TYPES.Identifier) return null;
+  if (unwrap(parent.init!) !== access.node) return null;
+  return model.sourceCode.getDeclaredVariables(parent)[0] ?? null;
 }
 
 function testOf(node: TSESTree.Node): TSESTree.Node | null {
@@ -116,30 +329,22 @@ function exitsEarly(statement: TSESTree.Statement): boolean {
 }
 
 /** Variables holding the read's result, or values computed from it, within the root. */
-function taintedNames(model: FileModel, read: Access, root: TSESTree.Node): Set<TSESLint.Scope.Variable> {
+function taintedNames(model: FileModel, read: Access, body: RootBody): Set<TSESLint.Scope.Variable> {
   const tainted = new Set<TSESLint.Scope.Variable>();
-  const bind = (pattern: TSESTree.Node): void => {
-    for (const variable of model.sourceCode.getDeclaredVariables(pattern.parent!)) tainted.add(variable);
-  };
   const holder = bindingOf(read.node);
-  if (holder) bind(holder);
+  if (holder) for (const variable of model.sourceCode.getDeclaredVariables(holder.parent!)) tainted.add(variable);
   // values computed from tainted variables, in order, to a fixpoint over the root's declarations
-  const declarators: TSESTree.VariableDeclarator[] = [];
-  const assignments: TSESTree.AssignmentExpression[] = [];
-  walkOwnBody(root, model.sourceCode.visitorKeys, (node) => {
-    if (node.type === AST_NODE_TYPES.VariableDeclarator && node.init) declarators.push(node);
-    if (node.type === AST_NODE_TYPES.AssignmentExpression && node.left.type === AST_NODE_TYPES.Identifier) assignments.push(node);
-  });
+  const { declarators, assignments } = body;
   for (let changed = true; changed; ) {
     changed = false;
     for (const declarator of declarators) {
       const before = tainted.size;
-      if (usesAny(model, declarator.init!, tainted)) for (const variable of model.sourceCode.getDeclaredVariables(declarator)) tainted.add(variable);
+      if (usesAny(declarator.init!, tainted)) for (const variable of model.sourceCode.getDeclaredVariables(declarator)) tainted.add(variable);
       if (tainted.size !== before) changed = true;
     }
     for (const assignment of assignments) {
       const target = ASTUtils.findVariable(model.sourceCode.getScope(assignment.left), assignment.left as TSESTree.Identifier);
-      if (target && !tainted.has(target) && (contains(assignment.right, read.node) || usesAny(model, assignment.right, tainted))) {
+      if (target && !tainted.has(target) && (contains(assignment.right, read.node) || usesAny(assignment.right, tainted))) {
         tainted.add(target);
         changed = true;
       }
@@ -159,7 +364,7 @@ function bindingOf(node: TSESTree.Node): TSESTree.Node | null {
 }
 
 /** True when node reads one of the variables. */
-function usesAny(model: FileModel, node: TSESTree.Node, variables: ReadonlySet<TSESLint.Scope.Variable>): boolean {
+function usesAny(node: TSESTree.Node, variables: ReadonlySet<TSESLint.Scope.Variable>): boolean {
   if (variables.size === 0) return false;
   for (const variable of variables) {
     for (const reference of variable.references) {
@@ -172,10 +377,11 @@ function usesAny(model: FileModel, node: TSESTree.Node, variables: ReadonlySet<T
 // ---- guards ----------------------------------------------------------------------------------------
 
 /**
- * What serializes a section: a callback given to a lock (async-mutex `runExclusive`, async-lock
- * `acquire(key, fn)`, `navigator.locks.request`, a p-limit or p-queue of concurrency 1, the
- * user's `guards`), a `try` whose `finally` releases a lock taken before it, or an
- * `await using` lock handle in an enclosing block.
+ * What serializes a section: a callback given to a lock (async-mutex `runExclusive` of a Mutex or
+ * a Semaphore of one, async-lock `acquire(key, fn)`, `navigator.locks.request`, a p-limit or
+ * p-queue of concurrency 1, the user's `guards`), a `try` whose `finally` releases a lock taken
+ * by `await x.acquire()` / `await x.lock()` on a lock, or an `await using` handle of a lock
+ * (`await using held = await map.lock(key)`) in an enclosing block.
  */
 export class GuardMatcher {
   private readonly names: string[];
@@ -191,20 +397,21 @@ export class GuardMatcher {
     for (let current: TSESTree.Node = node; current.parent; current = current.parent) {
       const parent = current.parent;
       if (isFunction(current) && (parent.type === AST_NODE_TYPES.CallExpression || parent.type === AST_NODE_TYPES.NewExpression)) {
-        if (parent.arguments.some((argument) => argument === current) && this.isGuardCall(model, parent)) return true;
+        if (parent.arguments.some((argument) => argument === current) && this.serializes(model, parent)) return true;
       }
-      if (parent.type === AST_NODE_TYPES.TryStatement && parent.block === current && parent.finalizer && releases(parent.finalizer)) return true;
+      if (parent.type === AST_NODE_TYPES.TryStatement && parent.block === current && parent.finalizer && releasesLock(model, parent)) return true;
       if (parent.type === AST_NODE_TYPES.BlockStatement || parent.type === AST_NODE_TYPES.Program) {
         for (const statement of parent.body) {
           if (statement === current) break;
-          if (statement.type === AST_NODE_TYPES.VariableDeclaration && (statement.kind === 'await using' || statement.kind === 'using')) return true;
+          if (statement.type === AST_NODE_TYPES.VariableDeclaration && holdsLock(model, statement)) return true;
         }
       }
     }
     return false;
   }
 
-  private isGuardCall(model: FileModel, call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
+  /** True when the call runs the callbacks it is given one at a time, like a lock. */
+  serializes(model: FileModel, call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
     const text = calleeText(call.callee);
     if (text !== null) {
       if (this.names.includes(text) || this.names.includes(text.split('.').pop()!)) return true;
@@ -212,13 +419,151 @@ export class GuardMatcher {
     }
     const callee = unwrap(call.callee);
     const method = callee.type === AST_NODE_TYPES.MemberExpression ? propertyName(callee) : null;
-    if (method === 'runExclusive' || method === 'withLock' || method === 'withReadLock') return true;
+    if (method === 'runExclusive') return lockLike(model, (callee as TSESTree.MemberExpression).object) !== false;
+    if (method === 'withLock' || method === 'withReadLock') return true;
     if (method === 'acquire' && call.arguments.length >= 2) return true; // async-lock: lock.acquire(key, fn)
     if (method === 'request' && text !== null && /(?:^|\.)locks\.request$/u.test(text)) return true;
     if (method === 'add' && callee.type === AST_NODE_TYPES.MemberExpression) return concurrencyOne(model, callee.object, 'PQueue');
     if (callee.type === AST_NODE_TYPES.Identifier) return concurrencyOne(model, callee, 'pLimit');
     return false;
   }
+}
+
+// ---- locks taken by hand ---------------------------------------------------------------------------
+
+const acquireMethods = new Set(['acquire', 'acquireAsync', 'lock', 'readLock', 'writeLock', 'acquireLock', 'acquireRead', 'acquireWrite', 'runExclusive']);
+/** `lock`, `readLock`, `writeLock`, `acquireLock`: a call that hands back a held lock. */
+const lockCall = /^(?:lock|[a-z]\w*Lock)$/u;
+const releaseMethods = /^(?:release|unlock|releaseLock|done)$/iu;
+const lockName = /mutex|lock|semaphore/iu;
+
+/**
+ * True for a `try` whose `finally` releases a lock the task holds: `release()` (or `done()`, any
+ * name) bound by `const release = await mutex.acquire()` or `const [, release] = await
+ * semaphore.acquire()`, `handle.release()` on `const handle = await lock.acquire()`, or
+ * `mutex.unlock()` after `await mutex.lock()`. A `finally` that releases something else (a pool
+ * client from `pool.connect()`, a tracing span) is no guard.
+ */
+function releasesLock(model: FileModel, statement: TSESTree.TryStatement): boolean {
+  return statement.finalizer!.body.some((step) => {
+    if (step.type !== AST_NODE_TYPES.ExpressionStatement) return false;
+    const expression = unwrap(step.expression);
+    if (expression.type !== AST_NODE_TYPES.CallExpression) return false;
+    const callee = unwrap(expression.callee);
+    if (callee.type === AST_NODE_TYPES.Identifier) return heldLock(model, callee);
+    if (callee.type !== AST_NODE_TYPES.MemberExpression || !releaseMethods.test(propertyName(callee) ?? '')) return false;
+    const object = unwrap(callee.object);
+    if (object.type === AST_NODE_TYPES.Identifier && heldLock(model, object)) return true;
+    // lock.release(handle)
+    if (expression.arguments.some((argument) => argument.type === AST_NODE_TYPES.Identifier && heldLock(model, argument))) return true;
+    // await mutex.lock(); try { … } finally { mutex.unlock(); }
+    return lockLike(model, object) === true && lockedBefore(model, statement, object);
+  });
+}
+
+/** True when the variable is assigned what an awaited acquisition of a lock returns. */
+function heldLock(model: FileModel, identifier: TSESTree.Identifier): boolean {
+  const variable = ASTUtils.findVariable(model.sourceCode.getScope(identifier), identifier);
+  if (!variable) return false;
+  return variable.references.some((reference) => reference.isWrite() && reference.writeExpr != null && acquisition(model, reference.writeExpr, true));
+}
+
+/**
+ * True for `await x.acquire()` / `await x.lock()` / `await x.readLock()` … on a lock (a Mutex, a
+ * Semaphore of one, a SafeMap, a value named like a lock), or `await acquireLock(…)`; with
+ * awaited false, the call need not be awaited (an `await using` initialiser).
+ */
+function acquisition(model: FileModel, expression: TSESTree.Node, awaited: boolean): boolean {
+  let value = unwrap(expression);
+  if (value.type === AST_NODE_TYPES.AwaitExpression) value = unwrap(value.argument);
+  else if (awaited) return false;
+  if (value.type !== AST_NODE_TYPES.CallExpression) return false;
+  const callee = unwrap(value.callee);
+  if (callee.type === AST_NODE_TYPES.Identifier) return lockCall.test(callee.name) || /^acquire/u.test(callee.name);
+  if (callee.type !== AST_NODE_TYPES.MemberExpression) return false;
+  const method = propertyName(callee) ?? '';
+  if (lockCall.test(method)) return lockLike(model, callee.object) !== false;
+  return acquireMethods.has(method) && lockLike(model, callee.object) === true;
+}
+
+/** True when an earlier statement of the block (or the start of the try) awaits `object.lock()`. */
+function lockedBefore(model: FileModel, statement: TSESTree.TryStatement, object: TSESTree.Node): boolean {
+  const siblings = statement.parent && 'body' in statement.parent && Array.isArray(statement.parent.body) ? (statement.parent.body as TSESTree.Node[]) : [];
+  const candidates = [...siblings.slice(0, Math.max(0, siblings.indexOf(statement))), ...statement.block.body];
+  return candidates.some((candidate) => {
+    if (candidate.type !== AST_NODE_TYPES.ExpressionStatement) return false;
+    const expression = unwrap(candidate.expression);
+    if (expression.type !== AST_NODE_TYPES.AwaitExpression) return false;
+    const call = unwrap(expression.argument);
+    if (call.type !== AST_NODE_TYPES.CallExpression) return false;
+    const callee = unwrap(call.callee);
+    return callee.type === AST_NODE_TYPES.MemberExpression && acquireMethods.has(propertyName(callee) ?? '') && sameText(model.sourceCode, callee.object, object);
+  });
+}
+
+/** True for `await using held = await map.lock(key)` (or `acquire`, `readLock`, …): a held lock. */
+function holdsLock(model: FileModel, declaration: TSESTree.VariableDeclaration): boolean {
+  if (declaration.kind !== 'await using' && declaration.kind !== 'using') return false;
+  return declaration.declarations.some((declarator) => declarator.init !== null && acquisition(model, declarator.init, false));
+}
+
+/**
+ * Whether a value is a lock: true for a Mutex, a Semaphore of one, a SafeMap or ShardedMap, a
+ * value built by or named after a lock; false for a Semaphore of a literal count above one; null
+ * when nothing says.
+ */
+function lockLike(model: FileModel, node: TSESTree.Node): boolean | null {
+  const target = unwrap(node);
+  let init: TSESTree.Node | null = null;
+  let name = '';
+  if (target.type === AST_NODE_TYPES.Identifier) {
+    name = target.name;
+    const map = model.resolver.resolve(target);
+    if (map && (map.kind === 'SafeMap' || map.kind === 'ShardedMap')) return true;
+    const definition = ASTUtils.findVariable(model.sourceCode.getScope(target), target)?.defs[0];
+    if (definition?.node.type === AST_NODE_TYPES.VariableDeclarator) {
+      init = definition.node.init;
+      const annotation = definition.node.id.typeAnnotation;
+      if (annotation) name += ` ${model.sourceCode.getText(annotation)}`;
+    }
+  } else if (target.type === AST_NODE_TYPES.MemberExpression) {
+    name = calleeText(target) ?? '';
+    if (target.object.type === AST_NODE_TYPES.ThisExpression) init = fieldInitialiser(target);
+  } else if (target.type === AST_NODE_TYPES.CallExpression) {
+    name = calleeText(target.callee) ?? '';
+  }
+  if (init) {
+    const built = lockValue(init);
+    if (built !== null) return built;
+  }
+  return lockName.test(name) ? true : null;
+}
+
+/** What an initialiser says about a lock: `new Mutex()`, `new Semaphore(4)`, `withTimeout(new Mutex(), …)`. */
+function lockValue(init: TSESTree.Node): boolean | null {
+  const value = unwrap(init);
+  if (value.type !== AST_NODE_TYPES.NewExpression && value.type !== AST_NODE_TYPES.CallExpression) return null;
+  const name = calleeText(value.callee) ?? '';
+  if (/semaphore/iu.test(name)) {
+    const count = value.arguments[0];
+    return !(count?.type === AST_NODE_TYPES.Literal && typeof count.value === 'number' && count.value > 1);
+  }
+  if (/^(?:withTimeout|tryAcquire)$/u.test(name.split('.').pop()!) && value.arguments[0]) return lockValue(value.arguments[0]);
+  return lockName.test(name) ? true : null;
+}
+
+/** The initialiser of the class field `this.name` refers to, when the class declares one. */
+function fieldInitialiser(member: TSESTree.MemberExpression): TSESTree.Node | null {
+  const name = propertyName(member);
+  for (let current: TSESTree.Node | undefined = member.parent; current; current = current.parent) {
+    if (current.type === AST_NODE_TYPES.ClassBody) {
+      const field = current.body.find(
+        (element) => element.type === AST_NODE_TYPES.PropertyDefinition && element.key.type === AST_NODE_TYPES.Identifier && element.key.name === name,
+      );
+      return field?.type === AST_NODE_TYPES.PropertyDefinition ? field.value : null;
+    }
+  }
+  return null;
 }
 
 /**
@@ -235,17 +580,6 @@ export function limitedCallbacks(model: FileModel, call: TSESTree.CallExpression
 
 function isPattern(guard: string): boolean {
   return guard.length > 2 && guard.startsWith('/') && guard.lastIndexOf('/') > 0;
-}
-
-/** True for a finally block that releases a lock: `release()`, `lock.release()`, `mutex.unlock()`. */
-function releases(block: TSESTree.BlockStatement): boolean {
-  return block.body.some((statement) => {
-    if (statement.type !== AST_NODE_TYPES.ExpressionStatement) return false;
-    const expression = unwrap(statement.expression);
-    if (expression.type !== AST_NODE_TYPES.CallExpression) return false;
-    const name = calleeText(expression.callee)?.split('.').pop() ?? '';
-    return /^(?:release|unlock|releaseLock|done)$/iu.test(name);
-  });
 }
 
 /** True when node names a `pLimit(1)` limiter or a `new PQueue({ concurrency: 1 })`. */

@@ -87,11 +87,22 @@ function promisesOf(model: FileModel, expression: TSESTree.Node, depth: number):
       const push = member.parent;
       if (push?.type !== AST_NODE_TYPES.CallExpression || push.callee !== member) continue;
       const inLoop = isInLoop(push);
-      for (const argument of push.arguments) tasks.push(...promiseOf(model, argument, inLoop));
+      for (const argument of push.arguments) tasks.push(...promiseOf(model, pushedValue(model, argument), inLoop));
     }
     return tasks;
   }
   return [];
+}
+
+/** What a pushed argument holds: `const p = load(id); ps.push(p)` pushes `load(id)`. */
+function pushedValue(model: FileModel, argument: TSESTree.Node): TSESTree.Node {
+  const value = unwrap(argument);
+  if (value.type !== AST_NODE_TYPES.Identifier) return argument;
+  const variable = ASTUtils.findVariable(model.sourceCode.getScope(value), value);
+  const definition = variable?.defs[0];
+  if (variable?.defs.length !== 1 || definition?.node.type !== AST_NODE_TYPES.VariableDeclarator || !definition.node.init) return argument;
+  if (variable.references.some((reference) => reference.isWrite() && !reference.init)) return argument;
+  return definition.node.init;
 }
 
 /** The task of one promise expression: a call of a function in this file, or an async IIFE. */
@@ -149,12 +160,22 @@ function timerCallback(model: FileModel, call: TSESTree.CallExpression): TaskGro
   return { origin: call, label: `a ${base} callback`, tasks: roots.map((root) => ({ root, many })) };
 }
 
-/** True when the callee is `setInterval` / `setTimeout` imported from 'node:timers/promises'. */
+/**
+ * True when the callee is `setInterval` / `setTimeout` of 'node:timers/promises': imported by
+ * name (`import { setInterval as every }`) or through the module (`import timers from …`,
+ * `import * as timers from …`, then `timers.setInterval(…)`).
+ */
 function isPromisesTimer(model: FileModel, call: TSESTree.CallExpression): boolean {
   const callee = unwrap(call.callee);
-  if (callee.type !== AST_NODE_TYPES.Identifier) return false;
-  const definition = ASTUtils.findVariable(model.sourceCode.getScope(callee), callee)?.defs[0];
+  let binding: TSESTree.Node = callee;
+  if (callee.type === AST_NODE_TYPES.MemberExpression) {
+    if (!/^set(?:Interval|Timeout|Immediate)$/u.test(propertyName(callee) ?? '')) return false;
+    binding = unwrap(callee.object);
+  }
+  if (binding.type !== AST_NODE_TYPES.Identifier) return false;
+  const definition = ASTUtils.findVariable(model.sourceCode.getScope(binding), binding)?.defs[0];
   if (definition?.type !== 'ImportBinding') return false;
+  if (callee.type === AST_NODE_TYPES.MemberExpression && definition.node.type === AST_NODE_TYPES.ImportSpecifier) return false;
   const declaration = definition.parent;
   return declaration?.type === AST_NODE_TYPES.ImportDeclaration && /^(?:node:)?timers\/promises$/u.test(declaration.source.value);
 }
@@ -182,7 +203,7 @@ function messageHandler(model: FileModel, call: TSESTree.CallExpression): TaskGr
   const roots = model.functionsOf(handler);
   if (roots.length === 0) return null;
   const many = method !== 'once';
-  return { origin: call, label: `a '${event.value}' handler`, tasks: roots.map((root) => ({ root, many: many && isAsync(root) })) };
+  return { origin: call, label: `a '${event.value}' handler`, tasks: roots.map((root) => ({ root, many: many && runsAcrossMessages(model, root) })) };
 }
 
 function onmessageAssignments(model: FileModel): TaskGroup[] {
@@ -193,11 +214,22 @@ function onmessageAssignments(model: FileModel): TaskGroup[] {
       target.type === AST_NODE_TYPES.Identifier ? target.name : target.type === AST_NODE_TYPES.MemberExpression ? propertyName(target) : null;
     if (name !== 'onmessage') continue;
     const roots = model.functionsOf(node.right);
-    if (roots.length > 0) groups.push({ origin: node, label: "an 'onmessage' handler", tasks: roots.map((root) => ({ root, many: isAsync(root) })) });
+    if (roots.length > 0) groups.push({ origin: node, label: "an 'onmessage' handler", tasks: roots.map((root) => ({ root, many: runsAcrossMessages(model, root) })) });
   }
   return groups;
 }
 
-function isAsync(root: FunctionNode | TSESTree.Statement): boolean {
-  return isFunction(root) && root.async;
+/**
+ * True when a run of the handler can still be going when the next message arrives: the handler
+ * is async, or it starts an async function of this file without waiting for it (`(msg) => { void
+ * work(msg.id); }`), as a setInterval callback that does so overlaps itself.
+ */
+function runsAcrossMessages(model: FileModel, root: FunctionNode | TSESTree.Statement): boolean {
+  if (!isFunction(root)) return false;
+  if (root.async) return true;
+  return model.within(model.calls, root).some(({ node }) => {
+    const callee = unwrap(node.callee);
+    if (isFunction(callee)) return callee.async;
+    return model.calleesOf(node).some((fn) => fn.async || fn.generator);
+  });
 }

@@ -286,3 +286,293 @@ new Worker('w.js', { workerData: [live] });`);
     expect(findClonedMaps(model).map((cloned) => `${cloned.via}:${cloned.ref.loc.start.line}`)).toEqual(['postMessage:7', 'postMessage:8', 'workerData:10']);
   });
 });
+
+describe('callbacks handed to other calls run as part of the task', () => {
+  const counter = (wrap: (section: string) => string, extra = '') => `${extra}
+const counts = new Map<string, number>();
+declare function audit(k: string): Promise<void>;
+export const all = (keys: string[]) => Promise.all(keys.map((k) => ${wrap('const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1);')}));`;
+  const bare = ['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it'];
+
+  it.each([
+    ['a retry helper', (s: string) => `withRetry(async () => { ${s} })`, 'declare function withRetry<T>(f: () => Promise<T>): Promise<T>;'],
+    ['a transaction', (s: string) => `db.transaction(async (tx: unknown) => { ${s} })`, 'declare const db: { transaction(f: (tx: unknown) => Promise<void>): Promise<void> };'],
+    ['a tracing span', (s: string) => `tracer.startActiveSpan('count', async () => { ${s} })`, "declare const tracer: { startActiveSpan(n: string, f: () => Promise<void>): Promise<void> };"],
+    ['a method no lock library has', (s: string) => `mutex.whatever(async () => { ${s} })`, 'declare const mutex: { whatever(f: () => Promise<void>): Promise<void> };'],
+    ['a then callback', (s: string) => `audit(k).then(async () => { ${s} })`, ''],
+  ])('finds the section inside %s', (_, wrap, extra) => {
+    expect(races(counter(wrap, extra), 'promise-all')).toEqual(bare);
+  });
+
+  it('finds it two callbacks deep, and in a function such a callback calls', () => {
+    const nested = counter((s) => `withRetry(async () => { await db.transaction(async () => { ${s} }); })`, 'declare function withRetry<T>(f: () => Promise<T>): Promise<T>;\ndeclare const db: { transaction(f: () => Promise<void>): Promise<void> };');
+    expect(races(nested, 'promise-all')).toEqual(bare);
+    const called = `
+const counts = new Map<string, number>();
+declare function audit(k: string): Promise<void>;
+declare function withRetry<T>(f: () => Promise<T>): Promise<T>;
+async function bump(k: string) { const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1); }
+export const all = (keys: string[]) => Promise.all(keys.map((k) => withRetry(() => bump(k))));`;
+    expect(races(called, 'promise-all')).toEqual(bare);
+  });
+
+  it('does not follow a lock callback into the function it calls', () => {
+    const code = (wrapper: string) => `
+const counts = new Map<string, number>();
+declare function audit(k: string): Promise<void>;
+declare const mutex: { runExclusive<T>(f: () => Promise<T>): Promise<T>; whatever<T>(f: () => Promise<T>): Promise<T> };
+async function bump(k: string) { const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1); }
+export const all = (keys: string[]) => Promise.all(keys.map((k) => mutex.${wrapper}(() => bump(k))));`;
+    expect(races(code('runExclusive'), 'promise-all')).toEqual([]);
+    expect(races(code('whatever'), 'promise-all')).toEqual(bare);
+  });
+
+  it('leaves timer and event callbacks registered by a task to their own rules', () => {
+    const code = `
+const counts = new Map<string, number>();
+declare function audit(k: string): Promise<void>;
+declare const bus: { on(e: string, f: () => Promise<void>): void };
+export const all = (keys: string[]) => Promise.all(keys.map(async (k) => {
+  setTimeout(async () => { const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1); }, 10);
+  bus.on('tick', async () => { const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1); });
+}));`;
+    expect(races(code, 'promise-all')).toEqual([]);
+  });
+
+  it('leaves a Promise.all nested in a timer callback to the promise-all rule', () => {
+    const code = `
+const counts = new Map<string, number>();
+declare function audit(k: string): Promise<void>;
+setInterval(async () => {
+  await Promise.all(['a', 'b'].map(async (k) => { const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1); }));
+  const later = ['c'].map(async (k) => { const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1); });
+  await Promise.all(later);
+}, 1000);`;
+    expect(races(code, 'timer')).toEqual([]);
+    expect(races(code, 'promise-all')).toEqual([
+      'counts.get(k) -> counts.set(k, n + 1) | while other tasks write it',
+      'counts.get(k) -> counts.set(k, n + 1) | while other tasks write it',
+    ]);
+  });
+
+  it('keeps a map created inside the callback local to it', () => {
+    const code = `
+declare function audit(k: string): Promise<void>;
+declare function withRetry<T>(f: () => Promise<T>): Promise<T>;
+export const all = (keys: string[]) => Promise.all(keys.map((k) => withRetry(async () => {
+  const seen = new Map<string, number>();
+  const n = seen.get(k) ?? 0; await audit(k); seen.set(k, n + 1);
+})));`;
+    expect(races(code, 'promise-all')).toEqual([]);
+  });
+});
+
+describe('guards recognised only where they serialize', () => {
+  const section = 'const n = counts.get(k) ?? 0; await audit(k); counts.set(k, n + 1);';
+  const code = (body: string, extra: string) => `${extra}
+const counts = new Map<string, number>();
+declare function audit(k: string): Promise<void>;
+export const all = (keys: string[]) => Promise.all(keys.map(async (k) => {
+  ${body}
+}));`;
+  const bare = ['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it'];
+
+  // each pair: the guarded code is silent, the same code without what makes it a guard is reported
+  it.each([
+    [
+      'a release() bound to await mutex.acquire()',
+      `const release = await mutex.acquire(); try { ${section} } finally { release(); }`,
+      `const release = () => {}; try { ${section} } finally { release(); }`,
+      'declare const mutex: { acquire(): Promise<() => void> };',
+    ],
+    [
+      'a Semaphore(1) permit',
+      `const [, release] = await sem.acquire(); try { ${section} } finally { release(); }`,
+      `const [, release] = await wide.acquire(); try { ${section} } finally { release(); }`,
+      "import { Semaphore } from 'async-mutex';\nconst sem = new Semaphore(1);\nconst wide = new Semaphore(4);",
+    ],
+    [
+      'a Mutex runExclusive, not a Semaphore(4) one',
+      `await mutex.runExclusive(async () => { ${section} });`,
+      `await sem.runExclusive(async () => { ${section} });`,
+      "import { Mutex, Semaphore } from 'async-mutex';\nconst mutex = new Mutex();\nconst sem = new Semaphore(4);",
+    ],
+    [
+      'mutex.unlock() after await mutex.lock()',
+      `await mutex.lock(); try { ${section} } finally { mutex.unlock(); }`,
+      `try { ${section} } finally { mutex.unlock(); }`,
+      'declare const mutex: { lock(): Promise<void>; unlock(): void };',
+    ],
+    [
+      'a lock handle released in finally, not a pool client',
+      `const held = await lock.acquire(); try { ${section} } finally { held.release(); }`,
+      `const client = await pool.connect(); try { ${section} } finally { client.release(); }`,
+      'declare const lock: { acquire(): Promise<{ release(): void }> };\ndeclare const pool: { connect(): Promise<{ release(): void }> };',
+    ],
+    [
+      'a finally that releases a lock, not one that ends a span',
+      `const done = await mutex.acquire(); try { ${section} } finally { done(); }`,
+      `try { ${section} } finally { span.done(); }`,
+      'declare const mutex: { acquire(): Promise<() => void> };\ndeclare const span: { done(): void };',
+    ],
+    [
+      'await using a lock handle, not a connection',
+      `await using held = await counts2.lock(k); ${section}`,
+      `await using conn = await openConnection(); ${section}`,
+      "declare class SafeMap<K, V> extends Map<K, V> { lock(k: K): Promise<AsyncDisposable> }\nconst counts2 = new SafeMap<string, number>();\ndeclare function openConnection(): Promise<AsyncDisposable>;",
+    ],
+    [
+      'await using a lock helper, not a pool resource',
+      `await using held = await acquireLock(k); ${section}`,
+      `await using permit = await pool.acquire(); ${section}`,
+      'declare function acquireLock(k: string): Promise<AsyncDisposable>;\ndeclare const pool: { acquire(): Promise<AsyncDisposable> };',
+    ],
+  ])('honours %s', (_, guarded, unguarded, extra) => {
+    expect(races(code(guarded, extra), 'promise-all')).toEqual([]);
+    expect(races(code(unguarded, extra), 'promise-all')).toEqual(bare);
+  });
+});
+
+describe('claims, branches and duplicates', () => {
+  const sections = (body: string) => {
+    const model = modelOf(`const m = new Map<string, number>();\nconst seen = new Set<string>();\ndeclare function f(x?: unknown): Promise<number>;\nexport async function task(k: string, fast: boolean) {\n${body}\n}`);
+    const fn = model.sourceCode.ast.body.at(-1) as TSESTree.ExportNamedDeclaration;
+    return sectionsIn(model, fn.declaration as TSESTree.FunctionDeclaration, new GuardMatcher([])).map((section) =>
+      section.type === 'read-write' ? `${text(model, section.read.node)} -> ${text(model, section.write.node)}` : `loop ${text(model, section.loop.ref)}`,
+    );
+  };
+
+  it('sees no section when the task claims the key before it suspends', () => {
+    expect(sections('if (seen.has(k)) return; seen.add(k); await f(k); seen.delete(k);')).toEqual([]);
+    expect(sections('if (!seen.has(k)) { seen.add(k); try { await f(k); } finally { seen.delete(k); } }')).toEqual([]);
+    expect(sections('const v = m.get(k); if (v !== undefined) return v; m.set(k, -1); const w = await f(k); m.set(k, w); return w;')).toEqual([]);
+    // the claim on one map guards the check of another tested with it
+    expect(sections('if (seen.has(k) || m.has(k)) return; seen.add(k); try { m.set(k, await f(k)); } finally { seen.delete(k); }')).toEqual([]);
+  });
+
+  it('still sees the section when the write after the read is no claim', () => {
+    // no test: the write just stores what was read
+    expect(sections('const n = m.get(k) ?? 0; m.set(k, n); await f(); m.set(k, n + 1);')).toEqual(['m.get(k) -> m.set(k, n + 1)']);
+    // the test lets a second task through when the key is present
+    expect(sections('if (seen.has(k)) { seen.add(k); await f(k); seen.delete(k); }')).toEqual(['seen.has(k) -> seen.delete(k)']);
+    // the claimed key is another one
+    expect(sections('if (seen.has(k)) return; seen.add("all"); await f(k); seen.delete(k);')).toEqual(['seen.has(k) -> seen.delete(k)']);
+    // the claim comes after the await
+    expect(sections('if (seen.has(k)) return; await f(k); seen.add(k);')).toEqual(['seen.has(k) -> seen.add(k)']);
+  });
+
+  it('ignores an await in the branch exclusive with the read', () => {
+    expect(sections('let v: number; if (fast) { v = (m.get(k) ?? 0) + 1; } else { v = await f(k); } m.set(k, v);')).toEqual([]);
+    expect(sections('const v = fast ? (m.get(k) ?? 0) + 1 : await f(k); m.set(k, v);')).toEqual([]);
+    // an await after both branches is on the path
+    expect(sections('let v: number; if (fast) { v = (m.get(k) ?? 0) + 1; } else { v = 0; } await f(); m.set(k, v);')).toEqual([
+      'm.get(k) -> m.set(k, v)',
+    ]);
+  });
+
+  it('reports a section once, from its earliest read', () => {
+    expect(sections('if (m.has(k)) { const v = m.get(k)!; await f(k); m.set(k, v + 1); }')).toEqual(['m.has(k) -> m.set(k, v + 1)']);
+  });
+});
+
+describe('task sources found', () => {
+  const roots = (code: string, source: SourceKind) => {
+    const model = modelOf(code);
+    return taskGroups(model, source).map((group) => `${group.label}: ${group.tasks.map((task) => `${task.root.loc.start.line}${task.many ? '*' : ''}`).join(' ')}`);
+  };
+
+  it('resolves a promise pushed through a variable', () => {
+    expect(roots(`async function bump(id: string) {}
+export async function all(ids: string[]) {
+  const ps: Promise<void>[] = [];
+  for (const id of ids) { const p = bump(id); ps.push(p); }
+  await Promise.all(ps);
+}`, 'promise-all')).toEqual(['Promise.all tasks: 1*']);
+  });
+
+  it('follows methods of an object literal and of the one instance of a class of the file', () => {
+    expect(roots(`const service = { async bump(id: string) {}, load: async (id: string) => id };
+class Counter { async bump(id: string) {} }
+const counter = new Counter();
+export const a = () => Promise.all([service.bump('a'), service.load('b'), counter.bump('c')]);`, 'promise-all')).toEqual(['Promise.all tasks: 1 1 2']);
+  });
+
+  it('does not follow a method when two instances of the class may be meant', () => {
+    expect(roots(`class Cache { async refresh() {} }
+const primary = new Cache();
+const replica = new Cache();
+export const a = () => Promise.all([primary.refresh(), replica.refresh()]);`, 'promise-all')).toEqual([]);
+  });
+
+  it('finds timers/promises loops through a default or namespace import', () => {
+    expect(roots(`import timers from 'node:timers/promises';
+import * as tp from 'timers/promises';
+export async function a() { for await (const _ of timers.setInterval(10)) { await 1; } }
+export async function b() { for await (const _ of tp.setInterval(10)) { await 1; } }
+export async function c() { for await (const _ of other.setInterval(10)) { await 1; } }
+declare const other: { setInterval(ms: number): AsyncIterable<void> };`, 'timer')).toEqual([
+      'a timers/promises setInterval loop: 3',
+      'a timers/promises setInterval loop: 4',
+    ]);
+  });
+
+  it('runs a synchronous message handler that starts an async function once per message', () => {
+    expect(roots(`declare const port: { on(e: string, f: unknown): void; onmessage: unknown };
+async function work(id: string) {}
+function note(id: string) {}
+port.on('message', (msg: { id: string }) => { void work(msg.id); });
+port.on('message', (msg: { id: string }) => { note(msg.id); });
+port.onmessage = (msg: { id: string }) => { void work(msg.id); };`, 'worker-message')).toEqual([
+      "a 'message' handler: 4*",
+      "a 'message' handler: 5",
+      "an 'onmessage' handler: 6*",
+    ]);
+  });
+});
+
+describe('conflicting writers, continued', () => {
+  it('does not count the constructor as a writer of its own instance state', () => {
+    const code = `
+declare function fetchRate(c: string): Promise<number>;
+export class RateCache {
+  private rates = new Map<string, number>();
+  constructor() { this.rates.set('EUR', 1); setTimeout(() => this.refresh(), 0); }
+  private async refresh() { const prev = this.rates.get('EUR') ?? 1; const next = await fetchRate('EUR'); this.rates.set('EUR', (prev + next) / 2); }
+  override(v: number) { this.rates.set('EUR', v); }
+}`;
+    expect(races(code, 'timer')).toEqual(["this.rates.get('EUR') -> this.rates.set('EUR', (prev + next) / 2) | while 'override' (line 7) writes it"]);
+    expect(races(code.replace(/\n {2}override.*\n/u, '\n'), 'timer')).toEqual([]);
+  });
+
+  it('counts constructors as writers of static state: another instance can be built meanwhile', () => {
+    const code = `
+declare function audit(k: string): Promise<void>;
+class Registry {
+  static counts = new Map<string, number>();
+  constructor(k: string) { Registry.counts.set(k, 0); }
+  static async bump(k: string) { const n = Registry.counts.get(k) ?? 0; await audit(k); Registry.counts.set(k, n + 1); }
+}
+export const one = () => Promise.all([Registry.bump('a')]);`;
+    expect(races(code, 'promise-all')).toEqual(["Registry.counts.get(k) -> Registry.counts.set(k, n + 1) | while 'constructor' (line 5) writes it"]);
+  });
+
+  it('skips an instance each task creates for itself', () => {
+    const code = `
+declare function load(id: string): Promise<number>;
+class Counter {
+  private counts = new Map<string, number>();
+  async bump(id: string) { const n = this.counts.get(id) ?? 0; await load(id); this.counts.set(id, n + 1); }
+}
+export const own = (ids: string[]) => Promise.all(ids.map(async (id) => { const c = new Counter(); await c.bump(id); }));`;
+    expect(races(code, 'promise-all')).toEqual([]);
+    const sharedCode = `
+declare function load(id: string): Promise<number>;
+class Counter {
+  private counts = new Map<string, number>();
+  async bump(id: string) { const n = this.counts.get(id) ?? 0; await load(id); this.counts.set(id, n + 1); }
+}
+const counter = new Counter();
+export const all = (ids: string[]) => Promise.all(ids.map((id) => counter.bump(id)));`;
+    expect(races(sharedCode, 'promise-all')).toEqual(['this.counts.get(id) -> this.counts.set(id, n + 1) | while other tasks write it']);
+  });
+});
