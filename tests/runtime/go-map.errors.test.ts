@@ -81,7 +81,7 @@ describe('the nil map', () => {
     expect([...nil]).toEqual([]);
     expect(nil.delete('a')).toBe(false);
     nil.clear();
-    expect(() => nil.set('a', 1)).toThrow(new NilMapError());
+    expect(() => nil.set('a', 1)).toThrow(new NilMapError('a'));
     expect(() => nil.set('a', 1)).toThrow('assignment to entry in nil map');
   });
 });
