@@ -29,6 +29,9 @@ export type MessageId = RaceMessageId | 'clonedMap';
 
 export const defaultRuntimeModule = 'eslint-plugin-maprace/runtime';
 
+/** The options every maprace rule defaults to (its `defaultOptions` is `[defaultMapRuleOptions]`). */
+export const defaultMapRuleOptions: MapRuleOptions = { guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false };
+
 /** The options schema of every maprace rule (ESLint validates the options against it). */
 export const mapRuleSchema: JSONSchema4[] = [
   {

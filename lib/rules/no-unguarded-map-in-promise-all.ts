@@ -3,7 +3,7 @@
  * array (many instances of one task), arrays of promises built in loops, and the async functions
  * and methods of this file they call.
  */
-import { defaultRuntimeModule, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type RaceMessageId } from '../analysis/rule.js';
+import { defaultMapRuleOptions, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type RaceMessageId } from '../analysis/rule.js';
 import { createRule } from '../create-rule.js';
 
 export default createRule<[MapRuleOptions], RaceMessageId>({
@@ -17,7 +17,7 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
     fixable: 'code',
     hasSuggestions: true,
     schema: mapRuleSchema,
-    defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+    defaultOptions: [defaultMapRuleOptions],
     messages: {
       readWriteRace: messageTexts.readWriteRace,
       liveIteration: messageTexts.liveIteration,
@@ -27,7 +27,7 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
       iterateSnapshot: messageTexts.iterateSnapshot,
     },
   },
-  defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+  defaultOptions: [defaultMapRuleOptions],
   create(context, [options]) {
     const analysis = mapRuleAnalysis(context, options);
     return {

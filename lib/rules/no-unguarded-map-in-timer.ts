@@ -3,7 +3,7 @@
  * period overlaps itself), setImmediate, queueMicrotask, process.nextTick, and loops over
  * timers/promises setInterval.
  */
-import { defaultRuntimeModule, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type RaceMessageId } from '../analysis/rule.js';
+import { defaultMapRuleOptions, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type RaceMessageId } from '../analysis/rule.js';
 import { createRule } from '../create-rule.js';
 
 export default createRule<[MapRuleOptions], RaceMessageId>({
@@ -17,7 +17,7 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
     fixable: 'code',
     hasSuggestions: true,
     schema: mapRuleSchema,
-    defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+    defaultOptions: [defaultMapRuleOptions],
     messages: {
       readWriteRace: messageTexts.readWriteRace,
       liveIteration: messageTexts.liveIteration,
@@ -27,7 +27,7 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
       iterateSnapshot: messageTexts.iterateSnapshot,
     },
   },
-  defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+  defaultOptions: [defaultMapRuleOptions],
   create(context, [options]) {
     const analysis = mapRuleAnalysis(context, options);
     return {

@@ -3,7 +3,7 @@
  * message starts a new run of an async handler), and long-lived maps sent to a worker, which
  * structured clone copies.
  */
-import { defaultRuntimeModule, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type MessageId } from '../analysis/rule.js';
+import { defaultMapRuleOptions, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type MessageId } from '../analysis/rule.js';
 import { createRule } from '../create-rule.js';
 
 export default createRule<[MapRuleOptions], MessageId>({
@@ -17,7 +17,7 @@ export default createRule<[MapRuleOptions], MessageId>({
     fixable: 'code',
     hasSuggestions: true,
     schema: mapRuleSchema,
-    defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+    defaultOptions: [defaultMapRuleOptions],
     messages: {
       readWriteRace: messageTexts.readWriteRace,
       liveIteration: messageTexts.liveIteration,
@@ -28,7 +28,7 @@ export default createRule<[MapRuleOptions], MessageId>({
       iterateSnapshot: messageTexts.iterateSnapshot,
     },
   },
-  defaultOptions: [{ guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false }],
+  defaultOptions: [defaultMapRuleOptions],
   create(context, [options]) {
     const analysis = mapRuleAnalysis(context, options);
     return {
