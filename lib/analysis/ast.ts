@@ -83,18 +83,6 @@ export function contains(outer: TSESTree.Node, inner: TSESTree.Node): boolean {
   return outer.range[0] <= inner.range[0] && inner.range[1] <= outer.range[1];
 }
 
-/** The statement of a block (or program) that contains node, and that block's body. */
-export function statementIn(node: TSESTree.Node): { statement: TSESTree.Statement; body: TSESTree.Statement[] } | null {
-  for (let current: TSESTree.Node = node; current.parent; current = current.parent) {
-    const parent = current.parent;
-    if (parent.type === AST_NODE_TYPES.BlockStatement || parent.type === AST_NODE_TYPES.Program) {
-      return { statement: current as TSESTree.Statement, body: parent.body as TSESTree.Statement[] };
-    }
-    if (isFunction(parent)) return null;
-  }
-  return null;
-}
-
 /** The name a callee is called by: `f`, `obj.f`, `this.f`, `a.b.f` (null when computed). */
 export function calleeText(callee: TSESTree.Node): string | null {
   if (callee.type === AST_NODE_TYPES.Identifier) return callee.name;

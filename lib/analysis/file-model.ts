@@ -40,7 +40,8 @@ export interface Call {
 }
 
 const readMethods = new Set(['get', 'has']);
-const writeMethods = new Set(['set', 'add', 'delete', 'clear']);
+/** The Map/Set methods that write. */
+export const writeMethods = new Set(['set', 'add', 'delete', 'clear']);
 const iterateMethods = new Set(['keys', 'values', 'entries']);
 
 /** What a member call is made on: an object literal or the one instance of a class of this file. */

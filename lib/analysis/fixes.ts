@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isFunction, outermost, propertyName, sameText, unwrap, walkOwnBody } from './ast.js';
-import type { Access, FileModel } from './file-model.js';
+import { writeMethods, type Access, type FileModel } from './file-model.js';
 import type { MapBinding, MapReference } from './maps.js';
 import { functionName } from './races.js';
 import type { LiveLoopSection, ReadWriteSection, Section } from './sections.js';
@@ -92,7 +92,6 @@ function plainWriter(model: FileModel, draft: Extract<Draft, { id: FixId }>, dra
   return null;
 }
 
-const writeMethods = new Set(['set', 'add', 'delete', 'clear']);
 
 /**
  * True for a write that fills the map before any task can see it: top-level code before any

@@ -4,10 +4,10 @@
  * another task of the same group, or (for module and class state) any other function of the file.
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
-import { calleeText, contains, enclosingFunction, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
+import { contains, enclosingFunction, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
 import type { Access, FileModel } from './file-model.js';
 import { limitedCallbacks, sectionsIn, type GuardMatcher, type Section } from './sections.js';
-import { taskGroups, type SourceKind, type Task, type TaskGroup } from './tasks.js';
+import { combinatorOf, messageRegistrars, taskGroups, timerOf, type SourceKind, type Task, type TaskGroup } from './tasks.js';
 
 /** How many calls deep a task is followed into the file's own functions. */
 const callDepth = 2;
@@ -65,8 +65,7 @@ interface Reach {
 const rolePrecedence: Record<Role, number> = { open: 0, elsewhere: 1, guarded: 2 };
 
 /** Calls whose callbacks run later, on their own: timers and event handlers (their own tasks). */
-const deferringCalls = /^(?:(?:globalThis|window|timers)\.)?(?:setTimeout|setInterval|setImmediate|queueMicrotask|process\.nextTick)$/u;
-const registrars = new Set(['on', 'once', 'addEventListener', 'addListener', 'prependListener', 'prependOnceListener']);
+const registrars = new Set([...messageRegistrars, 'prependListener', 'prependOnceListener']);
 
 /**
  * The task's root, the file's functions it calls (`callDepth` calls deep), and the function
@@ -111,7 +110,7 @@ function reachOf(model: FileModel, root: Root, guards: GuardMatcher): Reach {
 function defers(call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
   const callee = unwrap(call.callee);
   if (callee.type === AST_NODE_TYPES.MemberExpression && registrars.has(propertyName(callee) ?? '')) return true;
-  return deferringCalls.test(calleeText(call.callee) ?? '');
+  return timerOf(call) !== null;
 }
 
 /**
@@ -137,7 +136,7 @@ function isTaskOfItsOwn(model: FileModel, callback: FunctionNode): boolean {
 }
 
 function isCombinator(call: TSESTree.CallExpression): boolean {
-  return /^Promise\.(?:all|allSettled|any|race)$/u.test(calleeText(call.callee) ?? '');
+  return combinatorOf(call) !== null;
 }
 
 /** True for `c.m()` on an instance the task itself creates: each task has its own. */

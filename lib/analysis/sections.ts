@@ -14,8 +14,6 @@ export interface ReadWriteSection {
   read: Access;
   write: Access;
   suspension: Suspension;
-  /** Later reads feeding the same write (`if (m.has(k)) { const v = m.get(k)!; … m.set(k, v + 1) }`). */
-  laterReads?: Access[];
 }
 
 export interface LiveLoopSection {
@@ -35,7 +33,8 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
   const sections: Section[] = [];
   // one section per write: `if (m.has(k)) { const v = m.get(k)!; await f(); m.set(k, v + 1); }`
   // is one race, reported from its earliest read
-  const taken = new Map<TSESTree.Node, ReadWriteSection>();
+  // One section per write: a later read feeding the same write (`if (m.has(k)) { const v = m.get(k)!; … }`) adds none.
+  const taken = new Set<TSESTree.Node>();
   for (const read of accesses) {
     if (read.kind === 'iterate') {
       const section = liveLoop(read, suspensions);
@@ -46,12 +45,9 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
       // obj[k] += await f(): the old value is read before the await and written after it
       const suspension = suspensions.find((s) => contains(read.node, s.node));
       if (!suspension || guards.guards(model, read.node)) continue;
-      const known = taken.get(read.node);
-      if (known) (known.laterReads ??= []).push(read);
-      else {
-        const section: ReadWriteSection = { type: 'read-write', read, write: read, suspension };
-        taken.set(read.node, section);
-        sections.push(section);
+      if (!taken.has(read.node)) {
+        taken.add(read.node);
+        sections.push({ type: 'read-write', read, write: read, suspension });
       }
       continue;
     }
@@ -74,12 +70,9 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
       if (!decides(model, context, write, suspension)) continue;
       if (claimed(model, context, write, accesses, suspensions)) break;
       if (guards.guards(model, read.node) || guards.guards(model, write.node)) continue;
-      const known = taken.get(write.node);
-      if (known) (known.laterReads ??= []).push(read);
-      else {
-        const section: ReadWriteSection = { type: 'read-write', read, write, suspension };
-        taken.set(write.node, section);
-        sections.push(section);
+      if (!taken.has(write.node)) {
+        taken.add(write.node);
+        sections.push({ type: 'read-write', read, write, suspension });
       }
       break;
     }

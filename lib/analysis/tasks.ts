@@ -27,7 +27,24 @@ export interface TaskGroup {
 
 const combinators = new Set(['all', 'allSettled', 'any', 'race']);
 const timerFunctions = new Set(['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask']);
-const messageRegistrars = new Set(['on', 'once', 'addEventListener', 'addListener']);
+export const messageRegistrars = new Set(['on', 'once', 'addEventListener', 'addListener']);
+
+/** The `Promise` combinator a call is (`all`, `allSettled`, `any`, `race`), or null. */
+export function combinatorOf(call: TSESTree.CallExpression): string | null {
+  const callee = unwrap(call.callee);
+  if (callee.type !== AST_NODE_TYPES.MemberExpression || unwrap(callee.object).type !== AST_NODE_TYPES.Identifier) return null;
+  if ((unwrap(callee.object) as TSESTree.Identifier).name !== 'Promise') return null;
+  const method = propertyName(callee);
+  return method !== null && combinators.has(method) ? method : null;
+}
+
+/** The timer a call hands its callback to (`setTimeout` … `process.nextTick`, also via `globalThis.`), or null. */
+export function timerOf(call: TSESTree.CallExpression | TSESTree.NewExpression): string | null {
+  const name = calleeText(call.callee);
+  if (!name) return null;
+  const base = name.replace(/^(?:globalThis|window|timers)\./u, '');
+  return timerFunctions.has(base) || base === 'process.nextTick' ? base : null;
+}
 
 /** The task groups of one source in a file. */
 export function taskGroups(model: FileModel, source: SourceKind): TaskGroup[] {
@@ -46,11 +63,8 @@ export function taskGroups(model: FileModel, source: SourceKind): TaskGroup[] {
 // ---- Promise.all and friends ---------------------------------------------------------------------
 
 function promiseCombination(model: FileModel, call: TSESTree.CallExpression): TaskGroup | null {
-  const callee = unwrap(call.callee);
-  if (callee.type !== AST_NODE_TYPES.MemberExpression || unwrap(callee.object).type !== AST_NODE_TYPES.Identifier) return null;
-  if ((unwrap(callee.object) as TSESTree.Identifier).name !== 'Promise') return null;
-  const method = propertyName(callee);
-  if (!method || !combinators.has(method) || !call.arguments[0]) return null;
+  const method = combinatorOf(call);
+  if (!method || !call.arguments[0]) return null;
   const tasks = promisesOf(model, call.arguments[0], 0);
   if (tasks.length === 0) return null;
   return { origin: call, label: `Promise.${method} tasks`, tasks: mergeTasks(tasks) };
@@ -149,10 +163,8 @@ function isInLoop(node: TSESTree.Node): boolean {
 // ---- timers --------------------------------------------------------------------------------------
 
 function timerCallback(model: FileModel, call: TSESTree.CallExpression): TaskGroup | null {
-  const name = calleeText(call.callee);
-  if (!name || !call.arguments[0]) return null;
-  const base = name.replace(/^(?:globalThis|window|timers)\./u, '');
-  if (!timerFunctions.has(base) && base !== 'process.nextTick') return null;
+  const base = timerOf(call);
+  if (!base || !call.arguments[0]) return null;
   if (isPromisesTimer(model, call)) return null;
   const roots = model.functionsOf(call.arguments[0]);
   if (roots.length === 0) return null;
