@@ -7,6 +7,7 @@ import {
   commonAncestor,
   findTsconfigAbove,
   gitignorePatterns,
+  isGlob,
   ignoreRoot,
   loadTypeScript,
   readTypedProjects,
@@ -16,9 +17,7 @@ import {
 
 type FlatConfig = TSESLint.FlatConfig.Config;
 
-export const sourceFilePatterns = sourceFiles;
 
-const isGlob = (target: string): boolean => /[*?[\]{}]/u.test(target);
 
 export interface LintSetup {
   configs: FlatConfig[];
@@ -71,10 +70,10 @@ export function createLintSetup(options: {
     { name: 'maprace-cli/gitignore', ignores: [...gitignorePatterns(base, targets), '**/node_modules/'] },
     {
       name: 'maprace-cli/sources',
-      files: sourceFilePatterns,
+      files: sourceFiles,
       languageOptions: { parser, parserOptions: { ecmaFeatures: { jsx: true } } },
     },
-    { ...(options.fix === true ? plugin.configs.strict : plugin.configs.recommended), files: sourceFilePatterns },
+    { ...(options.fix === true ? plugin.configs.strict : plugin.configs.recommended), files: sourceFiles },
   ];
 
   const tsconfigs = new Set<string>();

@@ -4,10 +4,11 @@ import * as eslintApi from 'eslint';
 import type { ESLint as ESLintInstance } from 'eslint';
 import plugin from '../index.js';
 import { parseCliArgs, usage, UsageError, type CliOptions } from './args.js';
-import { createLintSetup, sourceFilePatterns, type LintSetup } from './config.js';
+import { sourceFiles } from '../configs/index.js';
+import { createLintSetup, type LintSetup } from './config.js';
 import { ignoredReason } from './ignored.js';
 import { Progress } from './progress.js';
-import { displayPath, TsconfigError } from './project.js';
+import { displayPath, isGlob, TsconfigError } from './project.js';
 import { loadSarifFormatter, missingSarifMessage, type SarifFormatter } from './sarif.js';
 
 /** Where the command reads and writes; the real process by default, a fake one in tests. */
@@ -24,7 +25,6 @@ const loadFlatESLint = (cwd: string) =>
     { useFlatConfig: true, cwd },
   );
 
-const isGlob = (target: string): boolean => /[*?[\]{}]/u.test(target);
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
@@ -125,7 +125,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const configs = [...setup.configs];
   if (progress !== undefined) {
     configs.push({
-      files: sourceFilePatterns,
+      files: sourceFiles,
       plugins: { 'maprace-cli': progress.plugin() },
       rules: { 'maprace-cli/count': 'warn' },
     });

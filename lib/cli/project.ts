@@ -33,16 +33,24 @@ export function displayPath(cwd: string, file: string): string {
   return relative.startsWith('..') && file.length < relative.length ? file : relative;
 }
 
-/** Returns the nearest tsconfig.json at or above `start`, or undefined. */
-export function findTsconfigAbove(start: string): string | undefined {
+/** True when a command-line target is a glob rather than a path. */
+export const isGlob = (target: string): boolean => /[*?[\]{}]/u.test(target);
+
+/** The nearest directory at or above `start` (a file or a directory) that holds `name`, or undefined. */
+function findUp(start: string, name: string): string | undefined {
   let dir = isDirectory(start) ? start : path.dirname(start);
   for (;;) {
-    const candidate = path.join(dir, 'tsconfig.json');
-    if (existsSync(candidate)) return candidate;
+    if (existsSync(path.join(dir, name))) return dir;
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/** Returns the nearest tsconfig.json at or above `start`, or undefined. */
+export function findTsconfigAbove(start: string): string | undefined {
+  const dir = findUp(start, 'tsconfig.json');
+  return dir === undefined ? undefined : path.join(dir, 'tsconfig.json');
 }
 
 /** Loads the TypeScript the linted project uses, falling back to ours; undefined when absent. */
@@ -110,13 +118,7 @@ export function readTypedProjects(typescript: typeof ts, tsconfigPath: string, c
 
 /** The nearest directory at or above `start` that holds `.git` (a repository or a worktree), or undefined. */
 export function findGitRoot(start: string): string | undefined {
-  let dir = isDirectory(start) ? start : path.dirname(start);
-  for (;;) {
-    if (existsSync(path.join(dir, '.git'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  return findUp(start, '.git');
 }
 
 const isInside = (dir: string, file: string): boolean => {
@@ -127,7 +129,7 @@ const isInside = (dir: string, file: string): boolean => {
 /** The directory a path (a file, a directory or a glob) names: a glob's leading part without wildcards. */
 export function targetDirectory(cwd: string, target: string): string {
   const segments = target.split(/[\\/]/u);
-  const firstGlob = segments.findIndex((segment) => /[*?[\]{}]/u.test(segment));
+  const firstGlob = segments.findIndex(isGlob);
   const fixed = path.resolve(cwd, firstGlob === -1 ? target : segments.slice(0, firstGlob).join('/') || '.');
   return isDirectory(fixed) ? fixed : path.dirname(fixed);
 }

@@ -223,7 +223,7 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
     if (entries === undefined) return;
     for (const entry of entries) {
       if ((typeof entry !== 'object' || entry === null) && typeof entry !== 'function') {
-        throw new TypeError(`${kind}: iterator value ${typeof entry === 'symbol' ? entry.toString() : String(entry)} is not an entry object`);
+        throw new TypeError(`${kind}: iterator value ${String(entry)} is not an entry object`);
       }
       const pair = entry as { 0: K; 1: V };
       this.set(pair[0], pair[1]);
