@@ -70,6 +70,19 @@ export function enclosingFunction(node: TSESTree.Node): FunctionNode | null {
   return null;
 }
 
+/**
+ * A constructor filling its own instance through `this` (`ref` is the written `this.x`, `owner`
+ * its enclosing function): it runs before any task of that instance can start.
+ */
+export function isConstructorThisWrite(ref: TSESTree.Node, owner: FunctionNode | null): boolean {
+  return (
+    ref.type === AST_NODE_TYPES.MemberExpression &&
+    ref.object.type === AST_NODE_TYPES.ThisExpression &&
+    owner?.parent?.type === AST_NODE_TYPES.MethodDefinition &&
+    owner.parent.kind === 'constructor'
+  );
+}
+
 /** The innermost class containing node, or null. */
 export function enclosingClass(node: TSESTree.Node): ClassNode | null {
   for (let current = node.parent; current; current = current.parent) {

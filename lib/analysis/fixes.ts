@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
-import { calleeText, contains, enclosingFunction, isFunction, outermost, propertyName, sameText, unwrap, walkOwnBody } from './ast.js';
+import { calleeText, contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, sameText, unwrap, walkOwnBody } from './ast.js';
 import { writeMethods, type Access, type FileModel } from './file-model.js';
 import type { MapBinding, MapReference } from './maps.js';
 import { functionName } from './races.js';
@@ -100,9 +100,7 @@ function plainWriter(model: FileModel, draft: Extract<Draft, { id: FixId }>, dra
 function initialises(model: FileModel, ref: TSESTree.Node): boolean {
   const owner = enclosingFunction(ref);
   if (owner === null) return !model.suspensions.some((suspension) => suspension.owner === null && suspension.node.range[0] < ref.range[0]);
-  const method = owner.parent;
-  const throughThis = ref.type === AST_NODE_TYPES.MemberExpression && ref.object.type === AST_NODE_TYPES.ThisExpression;
-  return throughThis && method?.type === AST_NODE_TYPES.MethodDefinition && method.kind === 'constructor';
+  return isConstructorThisWrite(ref, owner);
 }
 
 // ---- the map becomes a SafeMap ---------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * another task of the same group, or (for module and class state) any other function of the file.
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
-import { contains, enclosingFunction, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
+import { contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
 import type { Access, FileModel } from './file-model.js';
 import { limitedCallbacks, sectionsIn, type GuardMatcher, type Section } from './sections.js';
 import { combinatorOf, messageRegistrars, taskGroups, timerOf, type SourceKind, type Task, type TaskGroup } from './tasks.js';
@@ -172,15 +172,10 @@ function conflictingWriter(model: FileModel, access: Access, group: TaskGroup, t
     (write) =>
       write.owner !== null &&
       ![...own.all].some((root) => ownedByRoot(write, root)) &&
-      // a constructor's `this.field` writes run before any task of its instance can start
-      !(isConstructor(write.owner) && write.ref.type === AST_NODE_TYPES.MemberExpression && write.ref.object.type === AST_NODE_TYPES.ThisExpression),
+      !isConstructorThisWrite(write.ref, write.owner),
   );
   if (!outside) return null;
   return `while ${functionName(outside.owner!)} (line ${line(outside.node)}) writes it`;
-}
-
-function isConstructor(fn: FunctionNode): boolean {
-  return fn.parent?.type === AST_NODE_TYPES.MethodDefinition && fn.parent.kind === 'constructor';
 }
 
 function ownedByRoot(write: Access, root: TSESTree.Node): boolean {
