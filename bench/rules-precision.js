@@ -3,7 +3,7 @@
 //
 //   npm run bench:rules-precision
 //
-// Side by side: maprace's three rules (syntactic and type-aware), ESLint's require-atomic-updates
+// Side by side: maprace's four rules (syntactic and type-aware), ESLint's require-atomic-updates
 // (the rule people use against these races today), and typescript-eslint's no-floating-promises
 // and no-misused-promises (type-aware promise rules with no model of shared state). For each: races
 // found (a report on a marked line), races missed, and reports elsewhere — on correct code in
@@ -20,8 +20,8 @@ import { columns, machine, writeResults } from './harness.js';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const corpus = path.join(repo, 'tests/fixtures/rules');
 const { default: maprace } = await import(new URL('../dist/index.js', import.meta.url));
-if (Object.keys(maprace.rules).length !== 3) {
-  console.error('dist/index.js does not export the three rules: run `npm run build` first.');
+if (Object.keys(maprace.rules).length !== 4) {
+  console.error('dist/index.js does not export the four rules: run `npm run build` first.');
   process.exit(1);
 }
 
@@ -43,8 +43,8 @@ const marked = new Set(
 const ours = Object.fromEntries(Object.keys(maprace.rules).map((name) => [`maprace/${name}`, 'error']));
 const typed = { parser: tsParser, parserOptions: { projectService: true, tsconfigRootDir: corpus } };
 const contenders = [
-  { id: 'maprace', label: 'maprace (3 rules, syntactic)', languageOptions: { parser: tsParser }, rules: ours },
-  { id: 'maprace-typed', label: 'maprace (3 rules, type-aware)', languageOptions: typed, rules: ours },
+  { id: 'maprace', label: 'maprace (4 rules, syntactic)', languageOptions: { parser: tsParser }, rules: ours },
+  { id: 'maprace-typed', label: 'maprace (4 rules, type-aware)', languageOptions: typed, rules: ours },
   { id: 'require-atomic-updates', label: 'ESLint require-atomic-updates', languageOptions: { parser: tsParser }, rules: { 'require-atomic-updates': 'error' } },
   {
     id: 'typescript-eslint',

@@ -4,7 +4,7 @@
  * another task of the same group, or (for module and class state) any other function of the file.
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
-import { contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
+import { calleeText, contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
 import type { Access, FileModel } from './file-model.js';
 import { limitedCallbacks, sectionsIn, type GuardMatcher, type Section } from './sections.js';
 import { combinatorOf, messageRegistrars, taskGroups, timerOf, type SourceKind, type Task, type TaskGroup } from './tasks.js';
@@ -30,7 +30,7 @@ export function findRaces(model: FileModel, source: SourceKind, guards: GuardMat
         if (role !== 'open') continue;
         for (const section of sectionsIn(model, root, guards)) {
           const access = section.type === 'read-write' ? section.read : section.loop;
-          if (reported.has(access.node) || !isShared(access, task, reach.roles)) continue;
+          if (reported.has(access.node) || group.reportedElsewhere?.(root, access.node) || !isShared(access, task, reach.roles)) continue;
           const writer = conflictingWriter(model, access, group, task, index, reaches);
           if (!writer) continue;
           reported.add(access.node);
@@ -183,6 +183,7 @@ function ownedByRoot(write: Access, root: TSESTree.Node): boolean {
 }
 
 function manyPhrase(group: TaskGroup): string {
+  if (group.overlap) return group.overlap;
   if (group.label.startsWith('Promise.')) return 'while other tasks write it';
   if (group.label.includes('setInterval')) return 'while the next run of the callback, started before this one ends, writes it';
   return 'while the runs of the handler for other messages write it';
@@ -197,7 +198,9 @@ export function functionName(fn: FunctionNode): string {
     return `'${parent.key.name}'`;
   }
   if (parent?.type === AST_NODE_TYPES.Property && parent.key.type === AST_NODE_TYPES.Identifier) return `'${parent.key.name}'`;
-  return 'a callback';
+  // a callback by what it is handed to: `the app.post callback`, `the setTimeout callback`
+  const registrar = (parent?.type === AST_NODE_TYPES.CallExpression || parent?.type === AST_NODE_TYPES.NewExpression) && parent.callee !== fn ? calleeText(parent.callee) : null;
+  return registrar ? `the ${registrar} callback` : 'a callback';
 }
 
 export function line(node: TSESTree.Node): number {

@@ -6,9 +6,10 @@
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, enclosingFunction, isFunction, propertyName, unwrap, type FunctionNode } from './ast.js';
+import { entryGroups } from './entries.js';
 import type { FileModel } from './file-model.js';
 
-export type SourceKind = 'promise-all' | 'timer' | 'worker-message';
+export type SourceKind = 'promise-all' | 'timer' | 'worker-message' | 'async-entry';
 
 export interface Task {
   /** The function the task runs, or the body of a `for await` loop. */
@@ -23,6 +24,10 @@ export interface TaskGroup {
   /** How messages name the tasks: "Promise.all tasks", "a setInterval callback". */
   label: string;
   tasks: Task[];
+  /** How messages name another instance of a task, when this group says it its own way. */
+  overlap?: string;
+  /** True when the section at node, found in root, is another group's or source's to report. */
+  reportedElsewhere?: (root: TSESTree.Node, node: TSESTree.Node) => boolean;
 }
 
 const combinators = new Set(['all', 'allSettled', 'any', 'race']);
@@ -48,6 +53,12 @@ export function timerOf(call: TSESTree.CallExpression | TSESTree.NewExpression):
 
 /** The task groups of one source in a file. */
 export function taskGroups(model: FileModel, source: SourceKind): TaskGroup[] {
+  if (source === 'async-entry') {
+    // what a task of another source runs, that source's rule reports
+    const others: SourceKind[] = ['promise-all', 'timer', 'worker-message'];
+    const elsewhere = new Set(others.flatMap((other) => taskGroups(model, other).flatMap((group) => group.tasks.map((task) => task.root))));
+    return entryGroups(model, elsewhere, (root) => runsAcrossMessages(model, root));
+  }
   const groups: TaskGroup[] = [];
   for (const { node } of model.calls) {
     if (node.type !== AST_NODE_TYPES.CallExpression) continue;

@@ -1,5 +1,6 @@
 import type { TSESLint } from '@typescript-eslint/utils';
 import type { MapraceRuleDocs } from '../create-rule.js';
+import noUnguardedMapInAsyncEntry from './no-unguarded-map-in-async-entry.js';
 import noUnguardedMapInPromiseAll from './no-unguarded-map-in-promise-all.js';
 import noUnguardedMapInTimer from './no-unguarded-map-in-timer.js';
 import noUnguardedMapInWorkerMessage from './no-unguarded-map-in-worker-message.js';
@@ -12,6 +13,7 @@ export type MapraceRule = TSESLint.RuleModule<string, readonly unknown[], Maprac
  * from this record and the rules' `meta.docs.recommended`, so a rule added here joins them.
  */
 export const rules: Record<string, MapraceRule> = {
+  'no-unguarded-map-in-async-entry': noUnguardedMapInAsyncEntry as unknown as MapraceRule,
   'no-unguarded-map-in-promise-all': noUnguardedMapInPromiseAll as unknown as MapraceRule,
   'no-unguarded-map-in-timer': noUnguardedMapInTimer as unknown as MapraceRule,
   'no-unguarded-map-in-worker-message': noUnguardedMapInWorkerMessage as unknown as MapraceRule,

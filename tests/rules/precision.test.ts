@@ -15,7 +15,11 @@ import { describe, expect, it } from 'vitest';
 import plugin from '../../lib/index.js';
 
 const fixtureRoot = fileURLToPath(new URL('../fixtures/rule-tester', import.meta.url));
-const rules = Object.fromEntries(Object.keys(plugin.rules).map((name) => [`maprace/${name}`, 'error' as const]));
+// The rules whose tasks the file starts itself. The entry rule assumes every exported async
+// function runs concurrently with itself (so most silent cases here would be its races): its
+// pairs are in no-unguarded-map-in-async-entry.test.ts.
+const inFileRules = Object.keys(plugin.rules).filter((name) => name !== 'no-unguarded-map-in-async-entry');
+const rules = Object.fromEntries(inFileRules.map((name) => [`maprace/${name}`, 'error' as const]));
 const config = (typed: boolean): Linter.Config[] => [
   {
     files: ['**/*.ts'],
