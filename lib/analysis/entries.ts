@@ -25,7 +25,7 @@
  * only from within the file is no entry: the file's own calls decide how it runs.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
-import { calleeText, contains, isFunction, propertyName, unwrap, type ClassNode, type FunctionNode } from './ast.js';
+import { calleeText, isFunction, propertyName, unwrap, type ClassNode, type FunctionNode } from './ast.js';
 import type { FileModel } from './file-model.js';
 import type { TaskGroup } from './tasks.js';
 
@@ -47,22 +47,21 @@ interface Entry {
 }
 
 /**
- * The entries of a file as task groups. `elsewhere` holds the task roots of the other sources
- * (Promise.all, timers, message handlers): their sections are those rules' to report, so an
- * entry that reaches one leaves it out, as it leaves out the roots of the other entries (each
- * reported under its own name). `canOverlap` tells whether a plain function starts async work.
+ * The entries of a file as task groups. An entry that reaches another entry's function leaves
+ * that function's sections to it, so each is reported under its own name. `canOverlap` tells
+ * whether a plain function starts async work it does not wait for.
  */
-export function entryGroups(model: FileModel, elsewhere: ReadonlySet<TSESTree.Node>, canOverlap: (fn: FunctionNode) => boolean): TaskGroup[] {
+export function entryGroups(model: FileModel, canOverlap: (fn: FunctionNode) => boolean): TaskGroup[] {
   const finder = new EntryFinder(model, canOverlap);
   const entries = [...finder.fromCalls(), ...finder.fromExports()];
   const roots = new Set<TSESTree.Node>(entries.map((entry) => entry.root));
-  // a loop body another source runs (`for await (… of setInterval(ms))`) lies inside the entry's function
-  const loopBodies = [...elsewhere].filter((root) => !isFunction(root));
-  return entries.map((entry) => {
-    const reportedElsewhere = (root: TSESTree.Node, node: TSESTree.Node) =>
-      elsewhere.has(root) || (root !== entry.root && roots.has(root)) || loopBodies.some((body) => contains(body, node));
-    return { origin: entry.origin, label: entry.label, tasks: [{ root: entry.root, many: entry.many }], overlap: entry.overlap, reportedElsewhere };
-  });
+  return entries.map((entry) => ({
+    origin: entry.origin,
+    label: entry.label,
+    tasks: [{ root: entry.root, many: entry.many }],
+    overlap: entry.overlap,
+    reportedElsewhere: (root: TSESTree.Node) => root !== entry.root && roots.has(root),
+  }));
 }
 
 const routeMethods = new Set(['get', 'post', 'put', 'patch', 'delete', 'del', 'all', 'use', 'head', 'options']);

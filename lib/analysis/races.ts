@@ -7,7 +7,7 @@ import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
 import type { Access, FileModel } from './file-model.js';
 import { limitedCallbacks, sectionsIn, type GuardMatcher, type Section } from './sections.js';
-import { combinatorOf, messageRegistrars, taskGroups, timerOf, type SourceKind, type Task, type TaskGroup } from './tasks.js';
+import { combinatorOf, inFileSources, messageRegistrars, taskGroups, timerOf, type SourceKind, type Task, type TaskGroup } from './tasks.js';
 
 /** How many calls deep a task is followed into the file's own functions. */
 const callDepth = 2;
@@ -21,16 +21,17 @@ export interface Race {
 
 export function findRaces(model: FileModel, source: SourceKind, guards: GuardMatcher): Race[] {
   const races: Race[] = [];
-  const reported = new Set<TSESTree.Node>();
+  // what a source the file starts itself reports, an entry reaching it leaves to that rule
+  const reported = new Set<TSESTree.Node>(source === 'async-entry' ? inFileSources.flatMap((other) => findRaces(model, other, guards).map((race) => first(race).node)) : []);
   for (const group of taskGroups(model, source)) {
     const reaches = group.tasks.map((task) => reachOf(model, task.root, guards));
     group.tasks.forEach((task, index) => {
       const reach = reaches[index]!;
       for (const [root, role] of reach.roles) {
-        if (role !== 'open') continue;
+        if (role !== 'open' || group.reportedElsewhere?.(root)) continue;
         for (const section of sectionsIn(model, root, guards)) {
           const access = section.type === 'read-write' ? section.read : section.loop;
-          if (reported.has(access.node) || group.reportedElsewhere?.(root, access.node) || !isShared(access, task, reach.roles)) continue;
+          if (reported.has(access.node) || !isShared(access, task, reach.roles)) continue;
           const writer = conflictingWriter(model, access, group, task, index, reaches);
           if (!writer) continue;
           reported.add(access.node);

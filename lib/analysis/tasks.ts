@@ -11,6 +11,9 @@ import type { FileModel } from './file-model.js';
 
 export type SourceKind = 'promise-all' | 'timer' | 'worker-message' | 'async-entry';
 
+/** The sources whose tasks the file starts itself; what they report, the entry rule leaves to them. */
+export const inFileSources: readonly SourceKind[] = ['promise-all', 'timer', 'worker-message'];
+
 export interface Task {
   /** The function the task runs, or the body of a `for await` loop. */
   root: FunctionNode | TSESTree.Statement;
@@ -26,8 +29,8 @@ export interface TaskGroup {
   tasks: Task[];
   /** How messages name another instance of a task, when this group says it its own way. */
   overlap?: string;
-  /** True when the section at node, found in root, is another group's or source's to report. */
-  reportedElsewhere?: (root: TSESTree.Node, node: TSESTree.Node) => boolean;
+  /** True for a root the task reaches whose sections another group reports. */
+  reportedElsewhere?: (root: TSESTree.Node) => boolean;
 }
 
 const combinators = new Set(['all', 'allSettled', 'any', 'race']);
@@ -53,12 +56,7 @@ export function timerOf(call: TSESTree.CallExpression | TSESTree.NewExpression):
 
 /** The task groups of one source in a file. */
 export function taskGroups(model: FileModel, source: SourceKind): TaskGroup[] {
-  if (source === 'async-entry') {
-    // what a task of another source runs, that source's rule reports
-    const others: SourceKind[] = ['promise-all', 'timer', 'worker-message'];
-    const elsewhere = new Set(others.flatMap((other) => taskGroups(model, other).flatMap((group) => group.tasks.map((task) => task.root))));
-    return entryGroups(model, elsewhere, (root) => runsAcrossMessages(model, root));
-  }
+  if (source === 'async-entry') return entryGroups(model, (root) => runsAcrossMessages(model, root));
   const groups: TaskGroup[] = [];
   for (const { node } of model.calls) {
     if (node.type !== AST_NODE_TYPES.CallExpression) continue;

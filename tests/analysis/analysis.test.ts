@@ -2,31 +2,13 @@
  * The concurrency model on its own: which maps it sees, which tasks each source starts, which
  * sections it finds, which guards it honours, and who it names as the conflicting writer.
  */
-import { parseForESLint } from '@typescript-eslint/parser';
-import type { TSESLint, TSESTree } from '@typescript-eslint/utils';
-import { SourceCode } from 'eslint';
+import type { TSESTree } from '@typescript-eslint/utils';
 import { describe, expect, it } from 'vitest';
-import { FileModel } from '../../lib/analysis/file-model.js';
+import type { FileModel } from '../../lib/analysis/file-model.js';
 import { findClonedMaps, findRaces } from '../../lib/analysis/races.js';
 import { GuardMatcher, sectionsIn } from '../../lib/analysis/sections.js';
 import { taskGroups, type SourceKind } from '../../lib/analysis/tasks.js';
-
-function modelOf(code: string, safeTypes: string[] = []): FileModel {
-  const { ast, scopeManager, visitorKeys, services } = parseForESLint(code, { range: true, loc: true, tokens: true, comment: true, sourceType: 'module' });
-  // ESLint links each node to its parent while it traverses; the model relies on those links
-  const link = (node: TSESTree.Node, parent: TSESTree.Node | undefined): void => {
-    (node as { parent?: TSESTree.Node }).parent = parent;
-    for (const key of visitorKeys[node.type] ?? []) {
-      const child = (node as unknown as Record<string, unknown>)[key];
-      for (const item of Array.isArray(child) ? child : [child]) {
-        if (item && typeof item === 'object' && 'type' in item) link(item as TSESTree.Node, node);
-      }
-    }
-  };
-  link(ast as TSESTree.Node, undefined);
-  const sourceCode = new SourceCode({ text: code, ast: ast as never, scopeManager: scopeManager as never, visitorKeys: visitorKeys as never, parserServices: services });
-  return new FileModel(sourceCode as unknown as TSESLint.SourceCode, new Set(safeTypes));
-}
+import { modelOf } from '../helpers/file-model.js';
 
 function text(model: FileModel, node: TSESTree.Node): string {
   return model.sourceCode.getText(node);
