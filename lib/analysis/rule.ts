@@ -56,14 +56,18 @@ export const mapRuleSchema: JSONSchema4[] = [
   },
 ];
 
-/** The texts of the messages, by id; each rule's `meta.messages` lists the ids it reports. */
+/**
+ * The texts of the messages, by id; each rule's `meta.messages` lists the ids it reports. A
+ * report opens with the race in one short sentence (what, where, inside what, against whom), then
+ * the Go parallel, then the advice.
+ */
 export const messageTexts: Record<MessageId, string> = {
   readWriteRace:
-    "{{kind}} '{{name}}' is read on line {{readLine}} and written on line {{writeLine}} across {{suspension}} on line {{awaitLine}} inside {{source}}, {{writer}}: a lost update (Go: concurrent map read and map write). {{advice}}",
+    "Lost update on {{kind}} '{{name}}': read on line {{readLine}}, {{suspension}} on line {{awaitLine}}, written on line {{writeLine}} in {{source}}, {{writer}}. Go: concurrent map read and map write. {{advice}}",
   liveIteration:
-    "{{kind}} '{{name}}' is iterated on line {{loopLine}} with {{suspension}} in the loop (line {{awaitLine}}) inside {{source}}, {{writer}} (Go: concurrent map iteration and map write). Iterate a copy ([...{{name}}]) or SafeMap.snapshot().",
+    "Live iteration of {{kind}} '{{name}}': the loop on line {{loopLine}} waits at {{suspension}} on line {{awaitLine}} in {{source}}, {{writer}}. Go: concurrent map iteration and map write. Iterate a copy ([...{{name}}]) or SafeMap.snapshot().",
   clonedMap:
-    "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}}, and it is written on line {{writeLine}}: structured clone sends a copy, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
+    "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}} and written on line {{writeLine}}: the worker gets a copy. Structured clone copies it, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
   useGetOrCompute: "Make '{{name}}' a SafeMap and load the entry with getOrCompute (one load however many tasks miss).",
   useUpdate: "Make '{{name}}' a SafeMap and do the read-modify-write in update (serialized per key).",
   useWithLock: "Make '{{name}}' a SafeMap and run the section in withLock, reading and writing through the view.",

@@ -165,7 +165,7 @@ export async function recordAll(routes: string[]) {
     const result = maprace(cwd);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
-      "5:19  error  Map 'hits' is read on line 5 and written on line 7 across an await on line 6 inside Promise.all tasks, while other tasks write it",
+      "5:19  error  Lost update on Map 'hits': read on line 5, an await on line 6, written on line 7 in Promise.all tasks, while other tasks write it.",
     );
     expect(result.stdout).toContain('maprace/no-unguarded-map-in-promise-all');
   });

@@ -122,7 +122,7 @@ describe('paths outside the current directory', () => {
   it('next to paths inside it, with the tsconfig.json above each one', () => {
     const result = maprace(app, '.', '../typed', '../other/generated/broken.js');
     expect(result.stderr).toBe('maprace: skipped ../other/generated/broken.js: ignored by .gitignore\n');
-    expect(result.stdout).toContain(`${path.join(root, 'typed/visits.ts')}\n  7:19  error  Map 'visits' is read on line 7`);
+    expect(result.stdout).toContain(`${path.join(root, 'typed/visits.ts')}\n  7:19  error  Lost update on Map 'visits': read on line 7`);
     expect(result.stdout).toMatch(
       /maprace: 1 problem \(1 error, 0 warnings\) in 1 of 3 files \(type-aware for 2 of 3 files \(\.\.\/typed\/tsconfig\.json\); syntactic for the rest\)\n$/u,
     );
@@ -146,7 +146,7 @@ describe('what the summary says about type information', () => {
 
   it('type-aware for the files the tsconfig.json includes, syntactic for the rest, and says so', () => {
     const result = maprace(project);
-    expect(result.stdout).toContain("7:19  error  Map 'visits' is read on line 7");
+    expect(result.stdout).toContain("7:19  error  Lost update on Map 'visits': read on line 7");
     expect(result.stdout).toMatch(
       /in 1 of 3 files \(type-aware for 2 of 3 files \(tsconfig\.json\); syntactic for the rest\)\n$/u,
     );
@@ -171,7 +171,7 @@ describe('what the summary says about type information', () => {
     });
     const result = maprace(cwd);
     // Type information finds the race (the Map comes from another module).
-    expect(result.stdout).toContain("7:19  error  Map 'visits' is read on line 7");
+    expect(result.stdout).toContain("7:19  error  Lost update on Map 'visits': read on line 7");
     expect(result.stdout).toMatch(
       /in 1 of 4 files \(type-aware for 3 of 4 files \(tsconfig\.lib\.json, tools\/tsconfig\.json\); syntactic for the rest\)\n$/u,
     );
