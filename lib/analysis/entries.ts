@@ -4,8 +4,9 @@
  * event or editor request overlaps the others):
  *
  * - exported functions (`export async function`, `export default`, `export const f = async …`,
- *   `export { f }`, `module.exports = { f }`, `module.exports.f =`, `exports.f =`), and the
- *   public methods of exported classes (not `private`, `protected` or `#m`);
+ *   `export { f }`, `module.exports = { f }`, `module.exports.f =`, `exports.f =`), the methods of
+ *   exported object literals, and the public methods (not `private`, `protected` or `#m`) of
+ *   exported classes and of exported instances (`export const users = new UserService()`);
  * - request handlers: every function argument of `app.get/post/put/patch/delete/del/all/use/
  *   head/options(…)` and of `app.route(path).get(…)`, the `handler` of `app.route({ … })`, where
  *   `app` is an application or router: a name that is `app`, `router`, `server`, `fastify` or
@@ -126,6 +127,11 @@ class EntryFinder {
     }
     if (node.type === AST_NODE_TYPES.ClassDeclaration || node.type === AST_NODE_TYPES.ClassExpression) {
       return this.publicMethods(node, node.id?.name ?? name, origin);
+    }
+    // a shared instance: `export const users = new UserService()`, `export default new Client()`
+    if (node.type === AST_NODE_TYPES.NewExpression && depth === 0) {
+      const cls = this.definitionOf(unwrap(node.callee));
+      if (cls?.type === AST_NODE_TYPES.ClassDeclaration || cls?.type === AST_NODE_TYPES.ClassExpression) return this.publicMethods(cls, cls.id?.name ?? name, origin);
     }
     if (node.type === AST_NODE_TYPES.ObjectExpression && depth === 0) {
       return node.properties.flatMap((property) =>

@@ -1,5 +1,5 @@
 /**
- * What the three maprace rules share: their options (schema and defaults), their message texts,
+ * What the maprace rules share: their options (schema and defaults), their message texts,
  * and the analysis their `create` starts, which finds what they report. The rules differ in the
  * source of concurrent tasks they watch (and the worker rule also reports maps copied into
  * workers); the file model is built once per file and options and shared between them.

@@ -75,13 +75,17 @@ describe('exported functions', () => {
     ).toEqual(["the exported function 'track' (line 3, many)", "the exported generator 'pages' (line 5, many)"]);
   });
 
+  it('sees the methods of an exported object literal', () => {
+    expect(entries(`export const service = { async load() {}, format() { return ''; } };`)).toEqual(["the exported async function 'load' (line 1, many)"]);
+  });
+
   it('is no entry when the file itself only calls it', () => {
     expect(entries(`async function warm() {} void warm();`)).toEqual([]);
   });
 });
 
 describe('exported classes', () => {
-  it('sees the public methods of a class exported by declaration, by name later, as default or through module.exports', () => {
+  it('sees the public methods of a class exported by declaration, by name later, as default, through module.exports, or as an instance', () => {
     const members = `
         async load() {}
         static async create() {}
@@ -101,7 +105,11 @@ describe('exported classes', () => {
     expect(entries(`class Users {${members}}\nexport { Users };`)).toEqual(methods('Users', 1));
     expect(entries(`export default class {${members}}`)).toEqual(methods('default', 1));
     expect(entries(`class Users {${members}}\nmodule.exports = Users;`)).toEqual(methods('Users', 1));
-    expect(entries(`class Users {${members}}\nexport const users = new Users();`)).toEqual([]);
+    // an exported instance: other modules call its methods
+    expect(entries(`class Users {${members}}\nexport const users = new Users();`)).toEqual(methods('Users', 1));
+    expect(entries(`class Users {${members}}\nexport default new Users();`)).toEqual(methods('Users', 1));
+    // an instance the module keeps to itself
+    expect(entries(`class Users {${members}}\nconst users = new Users();\nexport const count = () => users;`)).toEqual([]);
   });
 });
 

@@ -64,7 +64,7 @@ export class UserDirectory {
   }
 }`,
 
-    // a class the module does not export
+    // a class the module neither exports nor shares an instance of: each caller builds its own
     `${users}
 class LocalDirectory {
   private readonly cache = new Map<string, User>();
@@ -321,6 +321,55 @@ export class UserDirectory {
             advice: 'Guard the section (SafeMap.withLock, or a lock around it). No automatic fix: the section declares variables used after it: wrap it in withLock by hand.',
           },
           suggestions: [],
+        },
+      ],
+    },
+
+    // an instance the module exports: every importer shares it
+    {
+      code: `${users}
+class TokenCache {
+  private readonly owners = new Map<string, User>();
+  async owner(token: string) {
+    const known = this.owners.get(token);
+    const fresh = await fetchUser(token);
+    this.owners.set(token, known ?? fresh);
+  }
+}
+export const tokens = new TokenCache();`,
+      errors: [
+        {
+          messageId: 'readWriteRace',
+          line: 7,
+          column: 19,
+          endLine: 9,
+          endColumn: 43,
+          data: {
+            kind: 'Map', name: 'this.owners', readLine: 7, writeLine: 9, suspension: 'an await', awaitLine: 8,
+            source: "the public async method 'TokenCache.owner'",
+            writer: 'while another call of it writes it (every call runs concurrently with the others)',
+            advice: 'Use SafeMap.update or guard the section.',
+          },
+          suggestions: [
+            {
+              messageId: 'useUpdate',
+              data: { name: 'this.owners' },
+              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+
+${users}
+class TokenCache {
+  private readonly owners = new SafeMap<string, User>();
+  async owner(token: string) {
+    await this.owners.update(token, async (old) => {
+      const known = old;
+      const fresh = await fetchUser(token);
+      return known ?? fresh;
+    });
+  }
+}
+export const tokens = new TokenCache();`,
+            },
+          ],
         },
       ],
     },
