@@ -130,17 +130,25 @@ export class FileModel {
    */
   private collectAccessorCalls(): void {
     const wrapped = new Map<FunctionNode, { access: Access; index: number } | null>();
+    // the names accessors are called by, so that only calls of such a name are resolved
+    const names = new Set<string>();
+    for (const access of this.accesses) {
+      if (!access.owner || wrapped.has(access.owner)) continue;
+      const inner = this.wrappedAccess(access.owner);
+      wrapped.set(access.owner, inner);
+      const name = inner ? nameOf(access.owner) : null;
+      if (name !== null) names.add(name);
+    }
+    if (names.size === 0) return;
     const found: Access[] = [];
     for (const { node, owner } of this.calls) {
-      if (node.type !== AST_NODE_TYPES.CallExpression) continue;
+      if (node.type !== AST_NODE_TYPES.CallExpression || !names.has(calleeText(node.callee)?.split('.').pop() ?? '')) continue;
       const callees = this.calleesOf(node);
       if (callees.length !== 1) continue;
-      const accessor = callees[0]!;
-      if (!wrapped.has(accessor)) wrapped.set(accessor, this.wrappedAccess(accessor));
-      const inner = wrapped.get(accessor);
+      const inner = wrapped.get(callees[0]!);
       const key = inner ? node.arguments[inner.index] : undefined;
       if (!inner || !key || key.type === AST_NODE_TYPES.SpreadElement) continue;
-      found.push({ ...inner.access, node, key, owner, via: accessor });
+      found.push({ ...inner.access, node, key, owner, via: callees[0]! });
     }
     if (found.length === 0) return;
     // in source order, as the sections expect: an accessor's call stands where the call is
@@ -364,6 +372,17 @@ export class FileModel {
   calleeName(call: TSESTree.CallExpression | TSESTree.NewExpression): string | null {
     return calleeText(call.callee);
   }
+}
+
+/** The name a function is called by: its own, its variable's, or its method's or property's key. */
+function nameOf(fn: FunctionNode): string | null {
+  if (fn.type !== AST_NODE_TYPES.ArrowFunctionExpression && fn.id) return fn.id.name;
+  const parent = fn.parent;
+  if (parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier) return parent.id.name;
+  if ((parent?.type === AST_NODE_TYPES.MethodDefinition || parent?.type === AST_NODE_TYPES.PropertyDefinition || parent?.type === AST_NODE_TYPES.Property) && !parent.computed) {
+    return parent.key.type === AST_NODE_TYPES.Identifier ? parent.key.name : null;
+  }
+  return null;
 }
 
 function methodsNamed(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpression, name: string, instanceOnly = false): FunctionNode[] {
