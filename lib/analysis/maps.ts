@@ -3,8 +3,10 @@
  * records. With type information a reference is recognised through aliases, subclasses,
  * parameters, class fields and imports; without it, from what the declaration shows: a
  * `new Map()` initialiser (of a variable, a field — `#private` and `static` ones too — or a
- * `this.field = new Map()` in the constructor), a `Map<…>` / `Record<…>` / index-signature
- * annotation, or `{}` that the file writes with computed keys.
+ * `this.field = new Map()` in the constructor), a parameter's default (`cache = new Map()`, a
+ * parameter property, `this.cache = options.cache ?? new Map()`), a `Map<…>` / `Record<…>` /
+ * index-signature annotation, or `{}` that the file writes with computed keys. Caches of other
+ * types (Map-like interfaces, LRUs, async stores) are recognised in map-shapes.ts.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import type * as ts from 'typescript';

@@ -271,6 +271,11 @@ describe('critical sections', () => {
     expect(sections('m.set(k, (m.get(k) ?? 0) + (await f()));')).toEqual(['m.get(k) -> m.set(k, (m.get(k) ?? 0) + (await f()))']);
   });
 
+  it('finds a read whose own await is the suspension (an async store read), not a write awaited alone', () => {
+    expect(sections('const n = await m.get(k); await m.set(k, (n ?? 0) + 1);')).toEqual(['m.get(k) -> m.set(k, (n ?? 0) + 1)']);
+    expect(sections('await m.set(k, (m.get(k) ?? 0) + 1);')).toEqual([]);
+  });
+
   it('finds an entry read, acted on across an await, then overwritten', () => {
     expect(sections('const n = m.get(k) ?? 0; await f(n); m.set(k, 0);')).toEqual(['m.get(k) -> m.set(k, 0)']);
   });

@@ -60,6 +60,29 @@ export class UserService {
   }
 }`,
 
+    // a Map-like cache of the file, checked and filled in one step after the await
+    `${declarations}
+interface Cache<V> { get(key: string): V | undefined; set(key: string, value: V): void }
+export class ProfileLoader {
+  constructor(private readonly cache: Cache<User>) {}
+  load(ids: string[]) {
+    return Promise.all(ids.map(async (id) => {
+      const fetched = await fetchUser(id);
+      const user = this.cache.get(id) ?? fetched;
+      this.cache.set(id, user);
+      return user;
+    }));
+  }
+}`,
+
+    // the store's own atomic operation instead of get, then set
+    `${declarations}
+declare function createClient(): any;
+const redis = createClient();
+export async function countVisits(pages: string[]) {
+  await Promise.all(pages.map((page) => redis.incr(page)));
+}`,
+
     // a map each task builds for itself
     `${declarations}
 export async function names(groups: string[][]) {
