@@ -172,6 +172,8 @@ export class FileModel {
     if (inner.type === AST_NODE_TYPES.LogicalExpression && (inner.operator === '??' || inner.operator === '||')) inner = unwrap(inner.left);
     const access = this.accesses.find((candidate) => candidate.owner === fn && candidate.node === inner);
     if (!access || (access.kind !== 'read' && access.kind !== 'write') || !access.key) return null;
+    // `read(m, k) { return m.get(k) }` reads whatever map it is handed: no one map to stand for
+    if (access.map.declaredIn === fn) return null;
     const key = unwrap(access.key);
     if (key.type !== AST_NODE_TYPES.Identifier) return null;
     const index = fn.params.findIndex((parameter) => parameter.type === AST_NODE_TYPES.Identifier && parameter.name === key.name);

@@ -152,13 +152,14 @@ describe('maps that are not a new Map in the file', () => {
       function lookup(id: string) { return index.get(id) ?? 0; }
       const store = (id: string, n: number) => index.set(id, n);
       function touch(id: string) { index.get(id); return id; }
+      function read(m: Map<string, number>, id: string) { return m.get(id); }
       export class Tree {
         private readonly children = new Map<string, string[]>();
         getChildren(id: string) { return this.children.get(id); }
         hasChildren(id: string) { return this.children.has(id); }
         deleteChildren(id: string) { this.children.delete(id); }
         first() { return this.children.get('root'); }
-        run(key: string) { lookup(key); store(key, 1); touch(key); this.getChildren(key); this.hasChildren(key); this.deleteChildren(key); this.first(); }
+        run(key: string) { lookup(key); store(key, 1); touch(key); read(index, key); this.getChildren(key); this.hasChildren(key); this.deleteChildren(key); this.first(); }
       }`);
     const calls = model.accesses.filter((access) => access.via).map((access) => `${text(model, access.node)}:${access.map.name}:${access.kind}:${text(model, access.key!)}`);
     expect(calls).toEqual([
