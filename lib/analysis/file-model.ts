@@ -132,9 +132,10 @@ export class FileModel {
     const wrapped = new Map<FunctionNode, { access: Access; index: number } | null>();
     // the names accessors are called by, so that only calls of such a name are resolved
     const names = new Set<string>();
+    const byNode = new Map(this.accesses.map((access) => [access.node, access]));
     for (const access of this.accesses) {
       if (!access.owner || wrapped.has(access.owner)) continue;
-      const inner = this.wrappedAccess(access.owner);
+      const inner = this.wrappedAccess(access.owner, byNode);
       wrapped.set(access.owner, inner);
       const name = inner ? nameOf(access.owner) : null;
       if (name !== null) names.add(name);
@@ -158,7 +159,7 @@ export class FileModel {
   }
 
   /** The read or write an accessor's body is, with the index of the parameter it takes as the key; null for other functions. */
-  private wrappedAccess(fn: FunctionNode): { access: Access; index: number } | null {
+  private wrappedAccess(fn: FunctionNode, byNode: ReadonlyMap<TSESTree.Node, Access>): { access: Access; index: number } | null {
     let expression: TSESTree.Node | null = null;
     if (fn.body.type !== AST_NODE_TYPES.BlockStatement) expression = fn.body;
     else if (fn.body.body.length === 1) {
@@ -170,8 +171,8 @@ export class FileModel {
     let inner = unwrap(expression);
     // `return this.children.get(k) ?? []`: still the read
     if (inner.type === AST_NODE_TYPES.LogicalExpression && (inner.operator === '??' || inner.operator === '||')) inner = unwrap(inner.left);
-    const access = this.accesses.find((candidate) => candidate.owner === fn && candidate.node === inner);
-    if (!access || (access.kind !== 'read' && access.kind !== 'write') || !access.key) return null;
+    const access = byNode.get(inner);
+    if (!access || access.owner !== fn || (access.kind !== 'read' && access.kind !== 'write') || !access.key) return null;
     // `read(m, k) { return m.get(k) }` reads whatever map it is handed: no one map to stand for
     if (access.map.declaredIn === fn) return null;
     const key = unwrap(access.key);
