@@ -27,6 +27,11 @@ export interface Access {
   map: MapBinding;
   identity: object | string;
   owner: FunctionNode | null;
+  /**
+   * The accessor the access goes through, when node is a call of one (`this.getChildren(id)` for
+   * `getChildren(k) { return this.children.get(k) }`); ref is then the map's name in the accessor.
+   */
+  via?: FunctionNode;
 }
 
 export interface Suspension {
@@ -39,7 +44,8 @@ export interface Call {
   owner: FunctionNode | null;
 }
 
-const readMethods = new Set(['get', 'has']);
+/** The reads of a Map or Set, and `peek` of an LRU cache (a read that leaves the recency alone). */
+const readMethods = new Set(['get', 'has', 'peek']);
 /** The Map/Set methods that write. */
 export const writeMethods = new Set(['set', 'add', 'delete', 'clear']);
 const iterateMethods = new Set(['keys', 'values', 'entries']);
@@ -60,6 +66,7 @@ export class FileModel {
   constructor(readonly sourceCode: TSESLint.SourceCode, safeTypes: ReadonlySet<string>) {
     this.resolver = new MapResolver(sourceCode, safeTypes);
     this.collect(sourceCode.ast);
+    this.collectAccessorCalls();
   }
 
   private collect(root: TSESTree.Node): void {
@@ -113,6 +120,65 @@ export class FileModel {
         return;
       default:
     }
+  }
+
+  /**
+   * Calls of the file's accessors count as the access they wrap, keyed by the call's argument: a
+   * function or method whose body is only a read or write of a map with its parameter as the key
+   * (`getChildren(k) { return this.children.get(k) }`, `setChildren(k, v) { this.children.set(k,
+   * v) }`, `hasX`, `deleteX`) — `this.getChildren(id)` reads `this.children` at `id`.
+   */
+  private collectAccessorCalls(): void {
+    const wrapped = new Map<FunctionNode, { access: Access; index: number } | null>();
+    // the names accessors are called by, so that only calls of such a name are resolved
+    const names = new Set<string>();
+    const byNode = new Map(this.accesses.map((access) => [access.node, access]));
+    for (const access of this.accesses) {
+      if (!access.owner || wrapped.has(access.owner)) continue;
+      const inner = this.wrappedAccess(access.owner, byNode);
+      wrapped.set(access.owner, inner);
+      const name = inner ? nameOf(access.owner) : null;
+      if (name !== null) names.add(name);
+    }
+    if (names.size === 0) return;
+    const found: Access[] = [];
+    for (const { node, owner } of this.calls) {
+      if (node.type !== AST_NODE_TYPES.CallExpression || !names.has(calleeText(node.callee)?.split('.').pop() ?? '')) continue;
+      const callees = this.calleesOf(node);
+      if (callees.length !== 1) continue;
+      const inner = wrapped.get(callees[0]!);
+      const key = inner ? node.arguments[inner.index] : undefined;
+      if (!inner || !key || key.type === AST_NODE_TYPES.SpreadElement) continue;
+      found.push({ ...inner.access, node, key, owner, via: callees[0]! });
+    }
+    if (found.length === 0) return;
+    // in source order, as the sections expect: an accessor's call stands where the call is
+    const position = (access: Access) => (access.via ? access.node.range[0] : access.ref.range[0]);
+    this.accesses.push(...found);
+    this.accesses.sort((a, b) => position(a) - position(b));
+  }
+
+  /** The read or write an accessor's body is, with the index of the parameter it takes as the key; null for other functions. */
+  private wrappedAccess(fn: FunctionNode, byNode: ReadonlyMap<TSESTree.Node, Access>): { access: Access; index: number } | null {
+    let expression: TSESTree.Node | null = null;
+    if (fn.body.type !== AST_NODE_TYPES.BlockStatement) expression = fn.body;
+    else if (fn.body.body.length === 1) {
+      const only = fn.body.body[0]!;
+      if (only.type === AST_NODE_TYPES.ReturnStatement) expression = only.argument;
+      else if (only.type === AST_NODE_TYPES.ExpressionStatement) expression = only.expression;
+    }
+    if (!expression) return null;
+    let inner = unwrap(expression);
+    // `return this.children.get(k) ?? []`: still the read
+    if (inner.type === AST_NODE_TYPES.LogicalExpression && (inner.operator === '??' || inner.operator === '||')) inner = unwrap(inner.left);
+    const access = byNode.get(inner);
+    if (!access || access.owner !== fn || (access.kind !== 'read' && access.kind !== 'write') || !access.key) return null;
+    // `read(m, k) { return m.get(k) }` reads whatever map it is handed: no one map to stand for
+    if (access.map.declaredIn === fn) return null;
+    const key = unwrap(access.key);
+    if (key.type !== AST_NODE_TYPES.Identifier) return null;
+    const index = fn.params.findIndex((parameter) => parameter.type === AST_NODE_TYPES.Identifier && parameter.name === key.name);
+    return index < 0 ? null : { access, index };
   }
 
   /** Records ref as an access if it refers to a map and the use is one the model knows. */
@@ -309,6 +375,17 @@ export class FileModel {
   calleeName(call: TSESTree.CallExpression | TSESTree.NewExpression): string | null {
     return calleeText(call.callee);
   }
+}
+
+/** The name a function is called by: its own, its variable's, or its method's or property's key. */
+function nameOf(fn: FunctionNode): string | null {
+  if (fn.type !== AST_NODE_TYPES.ArrowFunctionExpression && fn.id) return fn.id.name;
+  const parent = fn.parent;
+  if (parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.id.type === AST_NODE_TYPES.Identifier) return parent.id.name;
+  if ((parent?.type === AST_NODE_TYPES.MethodDefinition || parent?.type === AST_NODE_TYPES.PropertyDefinition || parent?.type === AST_NODE_TYPES.Property) && !parent.computed) {
+    return parent.key.type === AST_NODE_TYPES.Identifier ? parent.key.name : null;
+  }
+  return null;
 }
 
 function methodsNamed(owner: TSESTree.ClassDeclaration | TSESTree.ClassExpression, name: string, instanceOnly = false): FunctionNode[] {

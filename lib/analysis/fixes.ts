@@ -56,6 +56,8 @@ export function planFixes(model: FileModel, sections: readonly Section[], runtim
 
 function draftOf(model: FileModel, section: Section, runtimeModule: string, filename: string): Draft {
   if (section.type === 'live-loop') return snapshotDraft(model, section);
+  const accessor = section.read.via ?? section.write.via;
+  if (accessor) return { reason: `the section reaches '${section.read.map.name}' through ${functionName(accessor)}: guard the section by hand` };
   const conversion = safeMapConversion(model, section.read, runtimeModule, filename);
   if ('reason' in conversion) return conversion;
   const rewrite = ifAbsentRewrite(model, section, conversion) ?? loadRewrite(model, section, conversion) ?? updateRewrite(model, section, conversion) ?? withLockRewrite(model, section, conversion);
@@ -153,7 +155,10 @@ function unconvertible(map: MapBinding): string | null {
   const name = `'${map.name}'`;
   if (map.kind === 'record') return `${name} is a plain object: make it a SafeMap by hand (its property reads and writes become get and set)`;
   if (map.kind === 'WeakMap' || map.kind === 'WeakSet') return `${name} is a ${map.kind}, and SafeMap would hold its keys strongly: guard the section with a lock instead`;
-  if (map.foreign) return `${name} is ${map.scope === 'function' ? 'a parameter or an import' : 'exported'}: other modules build or hold it as a ${map.kind}, so the fix cannot change its type here`;
+  if (map.kind === 'LRUCache' || map.kind === 'QuickLRU') return `${name} is an LRU cache, which keeps eviction: guard the section or store promises`;
+  if (map.kind === 'Async store') return `${name} is an external store: use its atomic operation (SET NX, a compare-and-set) or a lock`;
+  if (map.kind === 'Map-like') return `${name} is a cache of its own type, not a Map: guard the section or store promises`;
+  if (map.foreign) return `${name} is ${map.scope === 'module' ? 'exported' : map.scope === 'class' ? 'handed to the constructor' : 'a parameter or an import'}: other modules build or hold it as a ${map.kind}, so the fix cannot change its type here`;
   if (!map.construction) return `${name} is not built in this file: change its construction to new SafeMap(…) where it is made`;
   if (map.kind === 'GoMap' && map.construction.arguments.length > 0) return `${name} is a GoMap built with arguments: build a SafeMap({ store: 'go' }) with the same entries`;
   return null;

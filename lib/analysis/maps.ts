@@ -3,14 +3,17 @@
  * records. With type information a reference is recognised through aliases, subclasses,
  * parameters, class fields and imports; without it, from what the declaration shows: a
  * `new Map()` initialiser (of a variable, a field — `#private` and `static` ones too — or a
- * `this.field = new Map()` in the constructor), a `Map<…>` / `Record<…>` / index-signature
- * annotation, or `{}` that the file writes with computed keys.
+ * `this.field = new Map()` in the constructor), a parameter's default (`cache = new Map()`, a
+ * parameter property, `this.cache = options.cache ?? new Map()`), a `Map<…>` / `Record<…>` /
+ * index-signature annotation, or `{}` that the file writes with computed keys. Caches of other
+ * types (Map-like interfaces, LRUs, async stores) are recognised in map-shapes.ts.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import type * as ts from 'typescript';
 import { calleeText, enclosingClass, enclosingFunction, isFunction, outermost, unwrap, walkAll, type ClassNode, type FunctionNode } from './ast.js';
+import { awaitedStores, lruKindOf, namedLikeStore, shapeOfAnnotation, shapeOfType, type ShapeKind } from './map-shapes.js';
 
-export type MapKind = 'Map' | 'Set' | 'WeakMap' | 'WeakSet' | 'GoMap' | 'SafeMap' | 'ShardedMap' | 'record';
+export type MapKind = 'Map' | 'Set' | 'WeakMap' | 'WeakSet' | 'GoMap' | 'SafeMap' | 'ShardedMap' | 'record' | ShapeKind;
 
 const constructorKinds: Record<string, MapKind> = {
   Map: 'Map',
@@ -21,6 +24,14 @@ const constructorKinds: Record<string, MapKind> = {
   SafeMap: 'SafeMap',
   ShardedMap: 'ShardedMap',
 };
+
+/**
+ * The kinds a type's name gives (in an annotation, or with type information): the constructors,
+ * the LRU classes, and the read-only views — a `ReadonlyMap` is read through this name and
+ * written, if at all, through another, so it takes part in a race only where the file also writes
+ * the same name (a ReadonlyMap the file never writes is never reported).
+ */
+const typeKinds: Record<string, MapKind> = { ...constructorKinds, ReadonlyMap: 'Map', ReadonlySet: 'Set', LRUCache: 'LRUCache', QuickLRU: 'QuickLRU' };
 
 /** One map the file refers to: a variable, or a class field reached through `this` (or its class, when static). */
 export interface MapBinding {
@@ -66,6 +77,8 @@ export class MapResolver {
   private readonly byField = new Map<string, MapBinding | null>();
   private readonly referencesByMap = new Map<object | string, MapReference[]>();
   private readonly types: TypeServices | null;
+  /** The receivers the file awaits `get`/`has` and `set` on, found on the first need. */
+  private stores: Set<string> | null = null;
 
   constructor(
     private readonly sourceCode: TSESLint.SourceCode,
@@ -171,18 +184,20 @@ export class MapResolver {
       const declarator = definition.node;
       annotation = declarator.id.typeAnnotation?.typeAnnotation ?? null;
       const init = declarator.init ? unwrap(declarator.init) : null;
-      if (init?.type === AST_NODE_TYPES.NewExpression && init.callee.type === AST_NODE_TYPES.Identifier) {
-        if (this.safeTypes.has(init.callee.name)) return { ...base, kind: 'Map', construction: init, annotation, foreign, guarded: true };
-        kind = constructorKinds[init.callee.name] ?? null;
-        if (kind) construction = init;
-      }
+      const built = this.built(init);
+      if (built === 'guarded') return { ...base, kind: 'Map', construction: init as TSESTree.NewExpression, annotation, foreign, guarded: true };
+      if (built) ({ kind, construction } = built);
       if (!kind && annotation) kind = this.kindOfAnnotation(annotation);
       if (!kind && init && isEmptyRecordLiteral(init) && variable.references.some((ref) => isComputedWrite(ref.identifier))) kind = 'record';
       foreign = isExported(declarator);
     } else if (definition.type === 'Parameter') {
       const parameter = definition.name as TSESTree.Identifier;
       annotation = parameter.typeAnnotation?.typeAnnotation ?? null;
-      if (annotation) kind = this.kindOfAnnotation(annotation);
+      // `cache = new Map()`, `{ cache = new Map() } = {}`: what it is when the caller passes none
+      const built = this.built(parameterDefault(parameter));
+      if (built === 'guarded') return null;
+      if (built) ({ kind, construction } = built);
+      if (!kind && annotation) kind = this.kindOfAnnotation(annotation);
       foreign = true;
     } else if (definition.type === 'ImportBinding') {
       foreign = true;
@@ -191,6 +206,7 @@ export class MapResolver {
     }
     if (annotation && this.isSafeAnnotation(annotation)) return null;
     if (!kind) kind = this.kindOfType(reference);
+    if (!kind) kind = this.asyncStore(reference, variable.name);
     if (!kind) return null;
     if (kind === 'Map' && this.typedSafe(reference)) return null;
     return { ...base, kind, construction, annotation, foreign, guarded: false };
@@ -200,24 +216,38 @@ export class MapResolver {
     let construction: TSESTree.NewExpression | null = null;
     let annotation: TSESTree.TypeNode | null = null;
     let kind: MapKind | null = null;
+    let foreign = false;
     const field = owner.body.body.find(
       (member): member is TSESTree.PropertyDefinition =>
         member.type === AST_NODE_TYPES.PropertyDefinition && !member.computed && member.static === isStatic && keyName(member.key) === name,
     );
-    annotation = field?.typeAnnotation?.typeAnnotation ?? null;
+    // `constructor(private readonly cache = new Map())`: a field the caller may hand in
+    const parameter = field || isStatic ? null : parameterProperty(owner, name);
+    annotation = (field ?? parameter)?.typeAnnotation?.typeAnnotation ?? null;
     if (annotation && this.isSafeAnnotation(annotation)) return null;
     // the initialiser, or else `this.name = new Map()` in the constructor (JavaScript's way to declare a field)
-    const value = field?.value ? unwrap(field.value) : isStatic ? null : constructorAssignment(owner, name);
-    if (value?.type === AST_NODE_TYPES.NewExpression && value.callee.type === AST_NODE_TYPES.Identifier) {
-      if (this.safeTypes.has(value.callee.name)) return null;
-      kind = constructorKinds[value.callee.name] ?? null;
-      if (kind) construction = value;
+    let value = field?.value ? unwrap(field.value) : parameter ? parameterDefault(parameter) : isStatic ? null : constructorAssignment(owner, name);
+    if (parameter) foreign = true;
+    if (value?.type === AST_NODE_TYPES.LogicalExpression && (value.operator === '??' || value.operator === '||')) {
+      // `this.cache = options.cache ?? new Map()`
+      value = unwrap(value.right);
+      foreign = true;
+    }
+    const built = this.built(value);
+    if (built === 'guarded') return null;
+    if (built) ({ kind, construction } = built);
+    if (!kind && value?.type === AST_NODE_TYPES.Identifier && !field) {
+      // `constructor(cache: Cache<User>) { this.cache = cache }`, `constructor({ cache = new Map() } = {})`
+      // (another name holds the same map, so the fix cannot rebuild it from here: foreign)
+      const given = this.resolve(value);
+      if (given) ({ kind, construction, annotation, foreign } = { ...given, foreign: true });
     }
     if (!kind && annotation) kind = this.kindOfAnnotation(annotation);
     if (!kind) kind = this.kindOfType(reference);
-    if (!kind) return null;
     const shown = isStatic && owner.id ? `${owner.id.name}.${name}` : `this.${name}`;
-    return { name: shown, kind, scope: 'class', declaredIn: null, construction, annotation, foreign: false, guarded: false };
+    if (!kind) kind = this.asyncStore(reference, shown);
+    if (!kind) return null;
+    return { name: shown, kind, scope: 'class', declaredIn: null, construction, annotation, foreign, guarded: false };
   }
 
   /** A reference the scope manager cannot place (a global): typed answer only. */
@@ -232,12 +262,37 @@ export class MapResolver {
       const name = annotation.typeName.name;
       if (name === 'Record') return 'record';
       if (this.safeTypes.has(name)) return null;
-      return constructorKinds[name] ?? null;
+      return typeKinds[name] ?? shapeOfAnnotation(this.sourceCode, annotation);
     }
     if (annotation.type === AST_NODE_TYPES.TSTypeLiteral) {
-      return annotation.members.some((member) => member.type === AST_NODE_TYPES.TSIndexSignature) ? 'record' : null;
+      return annotation.members.some((member) => member.type === AST_NODE_TYPES.TSIndexSignature) ? 'record' : shapeOfAnnotation(this.sourceCode, annotation);
     }
     return null;
+  }
+
+  /** What a value is built as: a map kind with its `new`, 'guarded' for a safe type, or null. */
+  private built(value: TSESTree.Node | null): { kind: MapKind; construction: TSESTree.NewExpression } | 'guarded' | null {
+    if (value?.type !== AST_NODE_TYPES.NewExpression || value.callee.type !== AST_NODE_TYPES.Identifier) return null;
+    if (this.safeTypes.has(value.callee.name)) return 'guarded';
+    const kind = constructorKinds[value.callee.name] ?? lruKindOf(this.sourceCode, value.callee);
+    return kind ? { kind, construction: value } : null;
+  }
+
+  /**
+   * An async store by the file's use when types do not say: named like a store or cache, and the
+   * file awaits both a read (`get`/`has`) and a `set` on it.
+   */
+  private asyncStore(reference: TSESTree.Node, name: string): MapKind | null {
+    if (!namedLikeStore(name) || this.typeKnown(reference)) return null;
+    this.stores ??= awaitedStores(this.sourceCode);
+    return this.stores.has(name) ? 'Async store' : null;
+  }
+
+  /** True when type information gives the expression a type of its own (not any or unknown). */
+  private typeKnown(node: TSESTree.Node): boolean {
+    if (!this.types) return false;
+    const anyOrUnknown = 3; // ts.TypeFlags.Any | ts.TypeFlags.Unknown
+    return (this.types.checker.getTypeAtLocation(this.types.toTsNode(node)).getFlags() & anyOrUnknown) === 0;
   }
 
   private isSafeAnnotation(annotation: TSESTree.TypeNode): boolean {
@@ -253,12 +308,15 @@ export class MapResolver {
     if (!this.types) return null;
     const { checker, toTsNode } = this.types;
     const type = checker.getTypeAtLocation(toTsNode(node));
-    for (const name of typeNames(checker, type)) {
+    const names = typeNames(checker, type);
+    for (const name of names) {
       if (this.safeTypes.has(name)) return null;
-      const kind = constructorKinds[name];
+      const kind = typeKinds[name];
       if (kind) return kind;
     }
     if (type.isUnion() || type.getCallSignatures().length > 0 || checker.isArrayType(type) || checker.isTupleType(type)) return null;
+    const shape = shapeOfType(checker, type, names);
+    if (shape) return shape;
     const flags = (type.getFlags() as number);
     const objectFlag = 524288; // ts.TypeFlags.Object
     if ((flags & objectFlag) !== 0 && (type.getStringIndexType() || type.getNumberIndexType()) && type.getProperties().length === 0) {
@@ -314,6 +372,25 @@ function inStaticMember(node: TSESTree.Node, owner: ClassNode): boolean {
     }
   }
   return false;
+}
+
+/** The default of a parameter (`cache = new Map()`, `{ cache = new Map() } = {}`), or null. */
+function parameterDefault(parameter: TSESTree.Node): TSESTree.Node | null {
+  const pattern = parameter.parent;
+  return pattern?.type === AST_NODE_TYPES.AssignmentPattern && pattern.left === parameter ? unwrap(pattern.right) : null;
+}
+
+/** The constructor's parameter property (`private readonly cache = …`) that declares the field, as its identifier. */
+function parameterProperty(owner: ClassNode, name: string): TSESTree.Identifier | null {
+  const constructor = owner.body.body.find(
+    (member): member is TSESTree.MethodDefinition => member.type === AST_NODE_TYPES.MethodDefinition && member.kind === 'constructor',
+  );
+  for (const parameter of constructor?.value.params ?? []) {
+    if (parameter.type !== AST_NODE_TYPES.TSParameterProperty) continue;
+    const declared = parameter.parameter.type === AST_NODE_TYPES.AssignmentPattern ? parameter.parameter.left : parameter.parameter;
+    if (declared.type === AST_NODE_TYPES.Identifier && declared.name === name) return declared;
+  }
+  return null;
 }
 
 /** The value of `this.name = …` among the constructor's own statements. */

@@ -57,12 +57,12 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
       if (write.identity !== read.identity || (write.kind !== 'write' && write.kind !== 'update')) continue;
       // the write takes effect after the read: it follows it, or the read is among its arguments
       if (!contains(write.node, read.node) && write.node.range[0] < read.node.range[1]) continue;
-      // a suspension on a path from the read to the write: not in a branch exclusive with either
+      // a suspension on a path from the read to the write: not in a branch exclusive with either;
+      // the await of the read itself (`await store.get(k)`) suspends after the read is made
       const suspension = suspensions.find(
         (s) =>
-          s.node.range[0] >= read.node.range[1] &&
+          (awaitsRead(s.node, read.node) || (s.node.range[0] >= read.node.range[1] && !contains(s.node, read.node))) &&
           s.node.range[1] <= write.node.range[1] &&
-          !contains(s.node, read.node) &&
           !exclusive(s.node, read.node, root) &&
           !exclusive(s.node, write.node, root),
       );
@@ -78,6 +78,11 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
     }
   }
   return sections;
+}
+
+/** True for `await read`: the task suspends once the read is made (an async store's read is this await). */
+function awaitsRead(suspension: TSESTree.Node, read: TSESTree.Node): boolean {
+  return suspension.type === AST_NODE_TYPES.AwaitExpression && unwrap(suspension.argument) === read;
 }
 
 /** A `for … of` over the live map (or its keys/values/entries) with a suspension in its body. */

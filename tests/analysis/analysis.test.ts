@@ -74,6 +74,86 @@ describe('maps', () => {
   });
 });
 
+describe('maps that are not a new Map in the file', () => {
+  const kinds = (code: string) => modelOf(code).accesses.map((access) => `${access.map.name}:${access.map.kind}${access.map.foreign ? ' (foreign)' : ''}`);
+
+  it('sees parameter defaults, parameter properties, options and what the constructor is handed', () => {
+    expect(
+      kinds(`
+        export function a(k: string, cache = new Map<string, number>()) { cache.get(k); }
+        export function b(k: string, { seen = new Set<string>() } = {}) { seen.has(k); }
+        export class C {
+          constructor(private readonly cache = new Map<string, number>(), options: { users?: Map<string, number> } = {}, names: ReadonlyMap<string, string>) {
+            this.users = options.users ?? new Map();
+            this.names = names;
+          }
+          m(k: string) { this.cache.get(k); this.users.get(k); this.names.get(k); }
+        }`),
+    ).toEqual(['cache:Map (foreign)', 'seen:Set (foreign)', 'this.cache:Map (foreign)', 'this.users:Map (foreign)', 'this.names:Map (foreign)']);
+  });
+
+  it('sees Map-like interfaces and type literals, async ones as stores, and LRUs by their package', () => {
+    expect(
+      kinds(`
+        import QuickLRU from 'quick-lru';
+        const LRU = require('lru-cache');
+        interface Cache<V> { get(key: string): V | undefined; set(key: string, value: V): void }
+        type Store = { get(key: string): Promise<string>; set: (key: string, value: string) => Promise<void> };
+        declare const users: Cache<number>;
+        declare const sessions: Store;
+        declare const flags: { get(key: string): boolean; set(key: string, on: boolean): void };
+        const recent = new LRU({ max: 10 });
+        const teams = new QuickLRU({ maxSize: 10 });
+        export function f(k: string) { users.get(k); sessions.get(k); flags.get(k); recent.peek(k); teams.get(k); }`),
+    ).toEqual(['users:Map-like', 'sessions:Async store', 'flags:Map-like', 'recent:LRUCache', 'teams:QuickLRU']);
+  });
+
+  it('sees an async store by awaited get and set on a store-like name, and nothing by a name alone', () => {
+    expect(
+      kinds(`
+        declare function connect(): any;
+        const redis = connect();
+        const cache = connect();
+        const kv = connect();
+        class LRU { get(k: string) { return k; } set(k: string, v: string) {} }
+        const local = new LRU();
+        const state = connect();
+        export async function f(k: string) {
+          await redis.get(k); await redis.set(k, '1');
+          cache.get(k); cache.set(k, 1);
+          await kv.get(k);
+          local.get(k);
+          await state.get(k); await state.set(k, 1);
+        }`),
+    ).toEqual(['redis:Async store', 'redis:Async store']);
+  });
+
+  it('counts a call of an accessor as the access it wraps, keyed by the argument', () => {
+    const model = modelOf(`
+      const index = new Map<string, number>();
+      function lookup(id: string) { return index.get(id) ?? 0; }
+      const store = (id: string, n: number) => index.set(id, n);
+      function touch(id: string) { index.get(id); return id; }
+      function read(m: Map<string, number>, id: string) { return m.get(id); }
+      export class Tree {
+        private readonly children = new Map<string, string[]>();
+        getChildren(id: string) { return this.children.get(id); }
+        hasChildren(id: string) { return this.children.has(id); }
+        deleteChildren(id: string) { this.children.delete(id); }
+        first() { return this.children.get('root'); }
+        run(key: string) { lookup(key); store(key, 1); touch(key); read(index, key); this.getChildren(key); this.hasChildren(key); this.deleteChildren(key); this.first(); }
+      }`);
+    const calls = model.accesses.filter((access) => access.via).map((access) => `${text(model, access.node)}:${access.map.name}:${access.kind}:${text(model, access.key!)}`);
+    expect(calls).toEqual([
+      'lookup(key):index:read:key',
+      'store(key, 1):index:write:key',
+      'this.getChildren(key):this.children:read:key',
+      'this.hasChildren(key):this.children:read:key',
+      'this.deleteChildren(key):this.children:write:key',
+    ]);
+  });
+});
+
 describe('task sources', () => {
   const roots = (code: string, source: SourceKind) => {
     const model = modelOf(code);
@@ -172,6 +252,11 @@ describe('critical sections', () => {
 
   it('finds a read inside the write whose own argument awaits', () => {
     expect(sections('m.set(k, (m.get(k) ?? 0) + (await f()));')).toEqual(['m.get(k) -> m.set(k, (m.get(k) ?? 0) + (await f()))']);
+  });
+
+  it('finds a read whose own await is the suspension (an async store read), not a write awaited alone', () => {
+    expect(sections('const n = await m.get(k); await m.set(k, (n ?? 0) + 1);')).toEqual(['m.get(k) -> m.set(k, (n ?? 0) + 1)']);
+    expect(sections('await m.set(k, (m.get(k) ?? 0) + 1);')).toEqual([]);
   });
 
   it('finds an entry read, acted on across an await, then overwritten', () => {

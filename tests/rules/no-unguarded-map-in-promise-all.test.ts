@@ -1,37 +1,11 @@
 import rule from '../../lib/rules/no-unguarded-map-in-promise-all.js';
+import { taskRace } from '../helpers/race-data.js';
 import { runBoth } from '../helpers/rule-tester.js';
 
 const declarations = `interface User { id: string; name: string }
 declare function fetchUser(id: string): Promise<User>;
 declare function audit(route: string): Promise<void>;
 `;
-
-/** The data of a read-then-write race in Promise.all tasks mapped over an array, awaiting on the line after the read. */
-const taskRace = ({
-  kind = 'Map',
-  name,
-  read,
-  write = read + 2,
-  awaitLine = read + 1,
-  advice,
-}: {
-  kind?: string;
-  name: string;
-  read: number;
-  write?: number;
-  awaitLine?: number;
-  advice: string;
-}) => ({
-  kind,
-  name,
-  readLine: read,
-  writeLine: write,
-  suspension: 'an await',
-  awaitLine,
-  source: 'Promise.all tasks',
-  writer: 'while other tasks write it',
-  advice,
-});
 
 runBoth('no-unguarded-map-in-promise-all', rule, {
   valid: [
@@ -1105,7 +1079,7 @@ export class Directory {
               source: 'Promise.all tasks',
               writer: 'while other tasks write it',
               advice:
-                "Guard the section (SafeMap.withLock, or a lock around it). No automatic fix: 'this.index' is not built in this file: change its construction to new SafeMap(…) where it is made.",
+                "Guard the section (SafeMap.withLock, or a lock around it). No automatic fix: 'this.index' is handed to the constructor: other modules build or hold it as a Map, so the fix cannot change its type here.",
             },
           },
         ],
