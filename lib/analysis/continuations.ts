@@ -30,12 +30,19 @@ export function continuationsIn(model: FileModel, root: FunctionNode | TSESTree.
   for (const { node, owner } of model.within(model.calls, root)) {
     const callbacks = continuationCallbacks(node);
     if (callbacks.length === 0) continue;
-    const writes = model.accesses.filter(
-      (access) => (access.kind === 'write' || access.kind === 'update') && callbacks.some((callback) => contains(callback, access.node)),
-    );
+    const writes = writesIn(model).filter((access) => callbacks.some((callback) => contains(callback, access.node)));
     if (writes.length > 0) found.push({ suspension: { node, owner }, callbacks, writes });
   }
   return found;
+}
+
+const fileWrites = new WeakMap<FileModel, Access[]>();
+
+/** The file's writes and updates of maps, collected once per file. */
+function writesIn(model: FileModel): Access[] {
+  let writes = fileWrites.get(model);
+  if (!writes) fileWrites.set(model, (writes = model.accesses.filter((access) => access.kind === 'write' || access.kind === 'update')));
+  return writes;
 }
 
 /**

@@ -14,12 +14,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, sameText, unwrap, walkOwnBody } from './ast.js';
+import { continuationGap } from './continuations.js';
 import { writeMethods, type Access, type FileModel } from './file-model.js';
+import type { LazyInitSection } from './lazy-init.js';
 import type { MapBinding, MapReference } from './maps.js';
 import { functionName } from './races.js';
 import type { LiveLoopSection, ReadWriteSection, Section } from './sections.js';
-import { continuationGap } from './continuations.js';
-import type { LazyInitSection } from './lazy-init.js';
 
 export type FixId = 'useGetOrCompute' | 'useUpdate' | 'useWithLock' | 'iterateSnapshot';
 
