@@ -120,6 +120,18 @@ export class AuthClient {
   }
 }`,
 
+    // the factory's token is a local of each call of getToken: nothing is shared
+    `${declarations}
+declare function get(url: string, token: string): Promise<string>;
+export function createApi(auth: AuthApi) {
+  const getToken = async () => {
+    let token: string | undefined;
+    if (!token) token = await auth.refresh();
+    return token;
+  };
+  return { fetchAll: (urls: string[]) => Promise.all(urls.map(async (url) => get(url, await getToken()))) };
+}`,
+
     // the module's connection is pending-promise cached: one connect for every query
     `${declarations}
 let db: Promise<Db> | undefined;
@@ -201,6 +213,27 @@ export const runAll = (sqls: string[]) => Promise.all(sqls.map(async (sql) => (a
           endLine: 8,
           endColumn: 65,
           data: lazyInit({ name: 'client', read: 8, call: 'connect()' }),
+        },
+      ],
+    },
+
+    // a factory's closure variable is shared by every call of the function it returns
+    {
+      code: `${declarations}
+declare function get(url: string, token: string): Promise<string>;
+export function createApi(auth: AuthApi) {
+  let token: string | undefined;
+  const getToken = async () => token ?? (token = await auth.refresh());
+  return { fetchAll: (urls: string[]) => Promise.all(urls.map(async (url) => get(url, await getToken()))) };
+}`,
+      errors: [
+        {
+          messageId: 'lazyInitRace',
+          line: 9,
+          column: 32,
+          endLine: 9,
+          endColumn: 70,
+          data: lazyInit({ name: 'token', read: 9, call: 'auth.refresh()' }),
         },
       ],
     },
