@@ -64,7 +64,7 @@ export function continuationAcross(continuations: readonly Continuation[], read:
  * is named like an error (`err`, `error`, `e`) — not an event handler, a timer (their callbacks
  * are tasks of their own) or an array method.
  */
-function continuationCallbacks(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
+export function continuationCallbacks(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
   if (call.type !== AST_NODE_TYPES.CallExpression) return [];
   const callee = unwrap(call.callee);
   const method = callee.type === AST_NODE_TYPES.MemberExpression ? propertyName(callee) : null;

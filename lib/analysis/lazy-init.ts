@@ -5,7 +5,8 @@
  * Every task that runs the test before the first one assigns starts its own refresh; the last to
  * finish overwrites the others (Go: a data race on the field). Storing the pending promise before
  * any await (`this.tokenPromise ??= this.refresh()`) is the fix, and is silent here: its value is
- * no awaited one.
+ * no awaited one. The gap may also be a continuation (see continuations.ts): `if (!this.token)
+ * this.auth.refresh().then((token) => { this.token = token; })` stores what the callback is given.
  *
  * What is no such section: a local variable; a constructor filling its own instance; a write that
  * no test of the same field gates; a value not awaited (`if (!this.x) this.x = compute()`); a
@@ -15,6 +16,7 @@
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingClass, enclosingFunction, isConstructorThisWrite, isFunction, unwrap, walkAll, walkOwnBody, type FunctionNode } from './ast.js';
+import { continuationCallbacks, continuationGap } from './continuations.js';
 import type { Access, FileModel, Suspension } from './file-model.js';
 import type { MapBinding } from './maps.js';
 import { exitsEarly, type GuardMatcher } from './sections.js';
@@ -45,17 +47,22 @@ export interface LazyInitSection {
 /** The lazy initialisations of a root (a function's own body or a loop body). */
 export function lazyInitsIn(model: FileModel, root: FunctionNode | TSESTree.Statement, guards: GuardMatcher): LazyInitSection[] {
   const suspensions = model.within(model.suspensions, root);
-  if (suspensions.length === 0) return [];
   const owner = isFunction(root) ? root : enclosingFunction(root);
   const sections: LazyInitSection[] = [];
+  // `load().then((value) => { this.x = value; })`: the callback's assignment runs after the call's gap
+  const continuations = model.within(model.calls, root).flatMap(({ node, owner: caller }) =>
+    continuationCallbacks(node).map((callback) => ({ callback, suspension: { node, owner: caller } })),
+  );
+  if (suspensions.length === 0 && continuations.length === 0) return [];
   for (const assignment of model.assignments) {
-    if (enclosingFunction(assignment) !== owner || !contains(root, assignment)) continue;
-    if (!['=', '??=', '||='].includes(assignment.operator)) continue;
+    if (!contains(root, assignment) || !['=', '??=', '||='].includes(assignment.operator)) continue;
+    const continuation = continuations.find(({ callback }) => enclosingFunction(assignment) === callback);
+    if (enclosingFunction(assignment) !== owner && !continuation) continue;
     const write = valueAccess(model, assignment.left, assignment);
     if (!write || isConstructorThisWrite(write.ref, owner)) continue;
-    const suspension = awaitedIn(model, assignment, suspensions);
+    const suspension = continuation ? resolvedIn(assignment, continuation) : awaitedIn(model, assignment, suspensions);
     if (!suspension) continue;
-    const gate = assignment.operator === '=' ? gateOf(model, assignment, write.identity, root) : assignment.left;
+    const gate = assignment.operator === '=' || continuation ? gateOf(model, assignment, write.identity, root) : assignment.left;
     // the test must come before the await: a re-check after it keeps the first value
     if (!gate || suspension.node.range[0] < gate.range[1]) continue;
     if (guards.guards(model, gate) || guards.guards(model, assignment)) continue;
@@ -73,8 +80,11 @@ export function lazyInitsIn(model: FileModel, root: FunctionNode | TSESTree.Stat
 /** What the message says the racing tasks each run: `this.auth.refresh()`, `connect()`. */
 export function awaitedCall(suspension: Suspension): string {
   const node = suspension.node;
-  const value = node.type === AST_NODE_TYPES.AwaitExpression ? unwrap(node.argument) : null;
-  const name = value?.type === AST_NODE_TYPES.CallExpression ? calleeText(value.callee) : null;
+  let value = node.type === AST_NODE_TYPES.AwaitExpression ? unwrap(node.argument) : node;
+  // `refresh().then(…)`: the call whose result the callback gets
+  const at = continuationGap(value)?.at;
+  if (at?.parent?.type === AST_NODE_TYPES.MemberExpression) value = unwrap(at.parent.object);
+  const name = value.type === AST_NODE_TYPES.CallExpression ? calleeText(value.callee) : null;
   return name ? `${name}()` : 'awaited work';
 }
 
@@ -113,6 +123,14 @@ function awaitedIn(model: FileModel, assignment: TSESTree.AssignmentExpression, 
     .filter((reference) => reference.isWrite() && reference.writeExpr && reference.identifier.range[1] <= assignment.range[0])
     .at(-1)?.writeExpr;
   return (given && suspensions.find((suspension) => contains(given, suspension.node))) ?? null;
+}
+
+/** The continuation's gap when the assignment stores what the callback was given (`(token) => { this.token = token; }`). */
+function resolvedIn(assignment: TSESTree.AssignmentExpression, { callback, suspension }: { callback: FunctionNode; suspension: Suspension }): Suspension | null {
+  let value = unwrap(assignment.right);
+  while (value.type === AST_NODE_TYPES.MemberExpression) value = unwrap(value.object);
+  const given = callback.params.some((parameter) => parameter.type === AST_NODE_TYPES.Identifier && value.type === AST_NODE_TYPES.Identifier && parameter.name === value.name);
+  return given ? suspension : null;
 }
 
 /**

@@ -165,7 +165,7 @@ function raceReport(race: Race, plan: Plan, autofix: boolean): RaceReport {
     source: race.group.label,
     writer: race.writer,
     suspension: suspensionWord(section.suspension.node),
-    awaitLine: line(continuationGap(section.suspension.node)?.at ?? section.suspension.node),
+    awaitLine: suspensionLine(section.suspension.node),
   };
   const suggest = plan.fix ? [{ messageId: plan.fix.id, data: { name: first.map.name }, fix: plan.fix.fix }] : [];
   const fix = plan.fix && autofix && !plan.fix.suggestionOnly ? plan.fix.fix : null;
@@ -195,7 +195,7 @@ function lazyInitReport(race: Race, section: LazyInitSection): RaceReport {
       readLine: line(read.node),
       writeLine: line(write.node),
       suspension: suspensionWord(suspension.node),
-      awaitLine: line(suspension.node),
+      awaitLine: suspensionLine(suspension.node),
       source: race.group.label,
       writer: race.writer,
       call: awaitedCall(suspension),
@@ -217,6 +217,11 @@ function adviceFor(plan: Plan): string {
   if (plan.reason) return `${what} No automatic fix: ${plan.reason}.`;
   if (plan.fix?.suggestionOnly) return `${what} Suggestion only, not applied by --fix: ${plan.fix.suggestionOnly}.`;
   return what;
+}
+
+/** The line a message names for a suspension: a continuation's `.then` or callback, else the suspension's own. */
+function suspensionLine(node: TSESTree.Node): number {
+  return line(continuationGap(node)?.at ?? node);
 }
 
 function suspensionWord(node: TSESTree.Node): string {

@@ -132,6 +132,33 @@ export function createApi(auth: AuthApi) {
   return { fetchAll: (urls: string[]) => Promise.all(urls.map(async (url) => get(url, await getToken()))) };
 }`,
 
+    // a flag set in a .then callback stores no value the call gave: nothing refreshed is lost
+    `${declarations}
+export class Warmer {
+  private warmed = false;
+  constructor(private readonly url: string) {}
+  warm(): void {
+    if (!this.warmed) void connect(this.url).then(() => { this.warmed = true; });
+  }
+  warmAll(n: number) {
+    return Promise.all(Array.from({ length: n }, async () => this.warm()));
+  }
+}`,
+
+    // the pending refresh, .then included, is stored before the gap
+    `${declarations}
+export class AuthClient {
+  private tokenPromise?: Promise<string>;
+  constructor(private readonly auth: AuthApi) {}
+  prefetch(): Promise<string> {
+    this.tokenPromise ??= this.auth.refresh().then((token) => token.trim());
+    return this.tokenPromise;
+  }
+  prefetchAll(n: number) {
+    return Promise.all(Array.from({ length: n }, () => this.prefetch()));
+  }
+}`,
+
     // the module's connection is pending-promise cached: one connect for every query
     `${declarations}
 let db: Promise<Db> | undefined;
@@ -213,6 +240,31 @@ export const runAll = (sqls: string[]) => Promise.all(sqls.map(async (sql) => (a
           endLine: 8,
           endColumn: 65,
           data: lazyInit({ name: 'client', read: 8, call: 'connect()' }),
+        },
+      ],
+    },
+
+    // the gap is a .then callback: every prefetch before the first token arrives refreshes again
+    {
+      code: `${declarations}
+export class AuthClient {
+  private token?: string;
+  constructor(private readonly auth: AuthApi) {}
+  prefetch(): void {
+    if (!this.token) this.auth.refresh().then((token) => { this.token = token; });
+  }
+  prefetchAll(n: number) {
+    return Promise.all(Array.from({ length: n }, async () => this.prefetch()));
+  }
+}`,
+      errors: [
+        {
+          messageId: 'lazyInitRace',
+          line: 10,
+          column: 10,
+          endLine: 10,
+          endColumn: 78,
+          data: { ...lazyInit({ name: 'this.token', read: 10, call: 'this.auth.refresh()' }), suspension: 'a .then callback' },
         },
       ],
     },
