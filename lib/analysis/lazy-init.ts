@@ -134,8 +134,9 @@ function resolvedIn(assignment: TSESTree.AssignmentExpression, { callback, suspe
 }
 
 /**
- * The read of the same value that decides the assignment runs: in the test of an `if`, `?:` or
- * `||` / `&&` around it, or of an early exit before it (`if (this.token) return this.token;`).
+ * The read of the same value that decides the assignment runs or what it stores: in the left of
+ * `x = x ?? await f()` / `x = x || await f()`, in the test of an `if`, `?:` or `||` / `&&` around
+ * it, or of an early exit before it (`if (this.token) return this.token;`).
  */
 function gateOf(model: FileModel, assignment: TSESTree.AssignmentExpression, identity: object | string, root: TSESTree.Node): TSESTree.Node | null {
   const readIn = (test: TSESTree.Node): TSESTree.Node | null => {
@@ -147,6 +148,12 @@ function gateOf(model: FileModel, assignment: TSESTree.AssignmentExpression, ide
     });
     return found;
   };
+  // this.client = this.client ?? await connect(): the old value tested in the assigned expression
+  const right = unwrap(assignment.right);
+  if (right.type === AST_NODE_TYPES.LogicalExpression && right.operator !== '&&') {
+    const read = readIn(right.left);
+    if (read) return read;
+  }
   for (let current: TSESTree.Node = assignment; current.parent && current !== root; current = current.parent) {
     const parent: TSESTree.Node = current.parent;
     if ((parent.type === AST_NODE_TYPES.IfStatement || parent.type === AST_NODE_TYPES.ConditionalExpression) && parent.test !== current) {

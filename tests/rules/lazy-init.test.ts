@@ -223,6 +223,32 @@ export class Warehouse {
       ],
     },
 
+    // the old value kept with ||, else an awaited one: the same test in the assigned expression
+    {
+      code: `${declarations}
+export class Warehouse {
+  private db: Db | null = null;
+  constructor(private readonly url: string) {}
+  async query(sql: string) {
+    this.db = this.db || (await connect(this.url));
+    return this.db.query(sql);
+  }
+  report(sqls: string[]) {
+    return Promise.all(sqls.map((sql) => this.query(sql)));
+  }
+}`,
+      errors: [
+        {
+          messageId: 'lazyInitRace',
+          line: 10,
+          column: 15,
+          endLine: 10,
+          endColumn: 51,
+          data: lazyInit({ name: 'this.db', read: 10, call: 'connect()' }),
+        },
+      ],
+    },
+
     // a module-level client, created by the first caller that finds none
     {
       code: `${declarations}
