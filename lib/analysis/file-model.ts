@@ -195,7 +195,7 @@ export class FileModel {
     if (!shape) return;
     const map = this.resolver.resolve(ref);
     if (!map || map.guarded) return;
-    const recordUse = shape.method === '[]' || (shape.method === 'delete' && shape.node.type === AST_NODE_TYPES.UnaryExpression);
+    const recordUse = shape.method === '[]' || shape.method === 'for-in' || (shape.method === 'delete' && shape.node.type === AST_NODE_TYPES.UnaryExpression);
     if ((map.kind === 'record') !== recordUse && shape.kind !== 'copy' && !(map.kind === 'record' && shape.kind === 'iterate')) return;
     const identity = this.resolver.identity(ref);
     if (identity === null) return;
@@ -422,6 +422,7 @@ function accessShape(outer: TSESTree.Node): Pick<Access, 'node' | 'kind' | 'meth
   if (parent.type === AST_NODE_TYPES.ForOfStatement && parent.right === outer) {
     return { node: parent, kind: 'iterate', method: 'for-of', key: null };
   }
+  if (parent.type === AST_NODE_TYPES.ForInStatement && parent.right === outer) return { node: parent, kind: 'iterate', method: 'for-in', key: null };
   if (parent.type === AST_NODE_TYPES.SpreadElement) return { node: outer, kind: 'copy', method: '...', key: null };
   if (parent.type === AST_NODE_TYPES.BinaryExpression && parent.operator === 'in' && parent.right === outer) {
     return { node: parent, kind: 'read', method: '[]', key: parent.left };

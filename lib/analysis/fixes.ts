@@ -14,7 +14,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, sameText, unwrap, walkOwnBody } from './ast.js';
+import { continuationGap } from './continuations.js';
 import { writeMethods, type Access, type FileModel } from './file-model.js';
+import type { LazyInitSection } from './lazy-init.js';
 import type { MapBinding, MapReference } from './maps.js';
 import { functionName } from './races.js';
 import type { LiveLoopSection, ReadWriteSection, Section } from './sections.js';
@@ -44,7 +46,7 @@ type Draft = { id: FixId; edits: TextEdit[]; converts: MapBinding | null; range:
  * left to a suggestion unless every write of the map in the file is inside a section rewritten
  * here (or initialises the map before any task can run) and the map is not handed elsewhere.
  */
-export function planFixes(model: FileModel, sections: readonly Section[], runtimeModule: string, filename: string): Plan[] {
+export function planFixes(model: FileModel, sections: readonly (Section | LazyInitSection)[], runtimeModule: string, filename: string): Plan[] {
   const drafts = sections.map((section) => draftOf(model, section, runtimeModule, filename));
   return drafts.map((draft) => {
     if ('reason' in draft) return { reason: draft.reason };
@@ -54,10 +56,13 @@ export function planFixes(model: FileModel, sections: readonly Section[], runtim
   });
 }
 
-function draftOf(model: FileModel, section: Section, runtimeModule: string, filename: string): Draft {
+function draftOf(model: FileModel, section: Section | LazyInitSection, runtimeModule: string, filename: string): Draft {
+  if (section.type === 'lazy-init') return { reason: 'the value is no map entry' };
   if (section.type === 'live-loop') return snapshotDraft(model, section);
   const accessor = section.read.via ?? section.write.via;
   if (accessor) return { reason: `the section reaches '${section.read.map.name}' through ${functionName(accessor)}: guard the section by hand` };
+  const gap = continuationGap(section.suspension.node);
+  if (gap) return { reason: `the write runs in ${gap.word}: await the call instead, then guard the section` };
   const conversion = safeMapConversion(model, section.read, runtimeModule, filename);
   if ('reason' in conversion) return conversion;
   const rewrite = ifAbsentRewrite(model, section, conversion) ?? loadRewrite(model, section, conversion) ?? updateRewrite(model, section, conversion) ?? withLockRewrite(model, section, conversion);
@@ -586,8 +591,13 @@ const viewMembers = new Set(['get', 'has', 'set', 'delete', 'clear', 'size', 'ke
 // ---- a loop over the live map iterates a copy ------------------------------------------------------
 
 function snapshotDraft(model: FileModel, section: LiveLoopSection): Draft {
-  const loop = section.loop.node as TSESTree.ForOfStatement;
+  const loop = section.loop.node as TSESTree.ForOfStatement | TSESTree.ForInStatement;
   const right = model.sourceCode.getText(loop.right);
+  if (loop.type === AST_NODE_TYPES.ForInStatement) {
+    // for (const k in rec) → for (const k of Object.keys(rec)): the keys as they were when the loop began
+    const range: [number, number] = [loop.left.range[1], loop.right.range[1]];
+    return { id: 'iterateSnapshot', edits: [{ range, text: ` of Object.keys(${right})` }], converts: null, range, access: section.loop };
+  }
   return { id: 'iterateSnapshot', edits: [{ range: loop.right.range, text: `[...${right}]` }], converts: null, range: loop.right.range, access: section.loop };
 }
 

@@ -6,6 +6,8 @@
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
 import type { Access, FileModel } from './file-model.js';
+import { lazyInitsIn, type LazyInitSection } from './lazy-init.js';
+import type { MapBinding } from './maps.js';
 import { limitedCallbacks, sectionsIn, type GuardMatcher, type Section } from './sections.js';
 import { combinatorOf, inFileSources, messageRegistrars, taskGroups, timerOf, type SourceKind, type Task, type TaskGroup } from './tasks.js';
 
@@ -13,7 +15,7 @@ import { combinatorOf, inFileSources, messageRegistrars, taskGroups, timerOf, ty
 const callDepth = 2;
 
 export interface Race {
-  section: Section;
+  section: Section | LazyInitSection;
   group: TaskGroup;
   /** Who writes the map meanwhile, as the message says it. */
   writer: string;
@@ -29,10 +31,11 @@ export function findRaces(model: FileModel, source: SourceKind, guards: GuardMat
       const reach = reaches[index]!;
       for (const [root, role] of reach.roles) {
         if (role !== 'open' || group.reportedElsewhere?.(root)) continue;
-        for (const section of sectionsIn(model, root, guards)) {
-          const access = section.type === 'read-write' ? section.read : section.loop;
+        for (const section of [...sectionsIn(model, root, guards), ...lazyInitsIn(model, root, guards)]) {
+          const access = subjectOf(section);
           if (reported.has(access.node) || !isShared(access, task, reach.roles)) continue;
-          const writer = conflictingWriter(model, access, group, task, index, reaches);
+          const writes = section.type === 'lazy-init' ? section.writes : model.writesOf(access.identity);
+          const writer = conflictingWriter(access, writes, group, task, index, reaches);
           if (!writer) continue;
           reported.add(access.node);
           races.push({ section, group, writer });
@@ -43,8 +46,17 @@ export function findRaces(model: FileModel, source: SourceKind, guards: GuardMat
   return races.sort((a, b) => first(a).node.range[0] - first(b).node.range[0]);
 }
 
-function first(race: Race): Access {
-  return race.section.type === 'read-write' ? race.section.read : race.section.loop;
+function first(race: Race): Subject {
+  return subjectOf(race.section);
+}
+
+/** What the checks ask of a section's first access: a map's, or a shared field's or variable's. */
+type Subject = Pick<Access, 'node' | 'identity'> & { map: Pick<MapBinding, 'scope' | 'declaredIn'> };
+/** A write as the writer check sees it. */
+type Write = Pick<Access, 'node' | 'ref' | 'owner'>;
+
+export function subjectOf(section: Section | LazyInitSection): Subject {
+  return section.type === 'live-loop' ? section.loop : section.read;
 }
 
 type Root = FunctionNode | TSESTree.Statement;
@@ -149,7 +161,7 @@ function instanceLocal(model: FileModel, call: TSESTree.CallExpression | TSESTre
 }
 
 /** True when the map outlives the task: module or class state, or a local of an enclosing function. */
-function isShared(access: Access, task: Task, reach: ReadonlyMap<TSESTree.Node, Role>): boolean {
+function isShared(access: Subject, task: Task, reach: ReadonlyMap<TSESTree.Node, Role>): boolean {
   const { map } = access;
   if (map.scope !== 'function') return true;
   const home = map.declaredIn;
@@ -158,9 +170,8 @@ function isShared(access: Access, task: Task, reach: ReadonlyMap<TSESTree.Node, 
 }
 
 /** Who can write the map while the section waits, in the message's words; null when no one can. */
-function conflictingWriter(model: FileModel, access: Access, group: TaskGroup, task: Task, index: number, reaches: readonly Reach[]): string | null {
-  const writes = model.writesOf(access.identity);
-  const inReach = (reach: Reach) => (write: Access) => write.owner !== null && [...reach.all].some((root) => ownedByRoot(write, root));
+function conflictingWriter(access: Subject, writes: readonly Write[], group: TaskGroup, task: Task, index: number, reaches: readonly Reach[]): string | null {
+  const inReach = (reach: Reach) => (write: Write) => write.owner !== null && [...reach.all].some((root) => ownedByRoot(write, root));
   if (task.many && writes.some(inReach(reaches[index]!))) return manyPhrase(group);
   for (let other = 0; other < group.tasks.length; other++) {
     if (other === index) continue;
@@ -179,7 +190,7 @@ function conflictingWriter(model: FileModel, access: Access, group: TaskGroup, t
   return `while ${functionName(outside.owner!)} (line ${line(outside.node)}) writes it`;
 }
 
-function ownedByRoot(write: Access, root: TSESTree.Node): boolean {
+function ownedByRoot(write: Write, root: TSESTree.Node): boolean {
   return isFunction(root) ? write.owner === root : write.owner === enclosingFunction(root) && contains(root, write.node);
 }
 

@@ -6,8 +6,10 @@
  */
 import type { TSESLint, TSESTree } from '@typescript-eslint/utils';
 import type { JSONSchema4 } from '@typescript-eslint/utils/json-schema';
+import { continuationGap } from './continuations.js';
 import { FileModel } from './file-model.js';
 import { planFixes, type FixId, type Plan } from './fixes.js';
+import { awaitedCall, type LazyInitSection } from './lazy-init.js';
 import { findClonedMaps, findRaces, kindLabel, line, type Race } from './races.js';
 import { GuardMatcher } from './sections.js';
 import type { SourceKind } from './tasks.js';
@@ -24,7 +26,7 @@ export interface MapRuleOptions {
 }
 
 /** The messages of every maprace rule; the worker rule adds `clonedMap`. */
-export type RaceMessageId = 'readWriteRace' | 'liveIteration' | FixId;
+export type RaceMessageId = 'readWriteRace' | 'liveIteration' | 'liveKeyIteration' | 'lazyInitRace' | FixId;
 export type MessageId = RaceMessageId | 'clonedMap';
 
 export const defaultRuntimeModule = 'eslint-plugin-maprace/runtime';
@@ -66,6 +68,10 @@ export const messageTexts: Record<MessageId, string> = {
     "Lost update on {{kind}} '{{name}}': read on line {{readLine}}, {{suspension}} on line {{awaitLine}}, written on line {{writeLine}} in {{source}}, {{writer}}. Go: concurrent map read and map write. {{advice}}",
   liveIteration:
     "Live iteration of {{kind}} '{{name}}': the loop on line {{loopLine}} waits at {{suspension}} on line {{awaitLine}} in {{source}}, {{writer}}. Go: concurrent map iteration and map write. Iterate a copy ([...{{name}}]) or SafeMap.snapshot().",
+  liveKeyIteration:
+    "Live for…in over {{kind}} '{{name}}': the loop on line {{loopLine}} waits at {{suspension}} on line {{awaitLine}} in {{source}}, {{writer}}. Keys deleted meanwhile are skipped and keys added may or may not be visited. Go: concurrent map iteration and map write. Iterate a copy of the keys (Object.keys({{name}})).",
+  lazyInitRace:
+    "Racy lazy initialisation of '{{name}}': checked on line {{readLine}}, {{suspension}} on line {{awaitLine}}, assigned on line {{writeLine}} in {{source}}, {{writer}}. Every task that checks before the first one assigns runs its own {{call}}, and the last to finish overwrites the others. Go: a data race on '{{name}}'. Store the pending promise ({{promise}} ??= …) and await it, so every caller shares one.",
   clonedMap:
     "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}} and written on line {{writeLine}}: the worker gets a copy. Structured clone copies it, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
   useGetOrCompute: "Make '{{name}}' a SafeMap and load the entry with getOrCompute (one load however many tasks miss).",
@@ -83,7 +89,7 @@ interface FileContext {
 
 /** A race to report: where, which message with which data, and its rewrite (as a fix and a suggestion). */
 export interface RaceReport {
-  messageId: 'readWriteRace' | 'liveIteration';
+  messageId: 'readWriteRace' | 'liveIteration' | 'liveKeyIteration' | 'lazyInitRace';
   loc: TSESTree.SourceLocation;
   data: Record<string, string | number>;
   /** The rewrite for `eslint --fix`: only with `autofix`, and only where it cannot make a crash of the race. */
@@ -155,6 +161,7 @@ function modelOf(sourceCode: TSESLint.SourceCode, safeTypes: readonly string[]):
 
 function raceReport(race: Race, plan: Plan, autofix: boolean): RaceReport {
   const { section } = race;
+  if (section.type === 'lazy-init') return lazyInitReport(race, section);
   const first = section.type === 'read-write' ? section.read : section.loop;
   const base = {
     kind: kindLabel(first.map.kind),
@@ -162,13 +169,13 @@ function raceReport(race: Race, plan: Plan, autofix: boolean): RaceReport {
     source: race.group.label,
     writer: race.writer,
     suspension: suspensionWord(section.suspension.node),
-    awaitLine: line(section.suspension.node),
+    awaitLine: suspensionLine(section.suspension.node),
   };
   const suggest = plan.fix ? [{ messageId: plan.fix.id, data: { name: first.map.name }, fix: plan.fix.fix }] : [];
   const fix = plan.fix && autofix && !plan.fix.suggestionOnly ? plan.fix.fix : null;
   if (section.type === 'live-loop') {
-    const loop = section.loop.node as TSESTree.ForOfStatement;
-    return { messageId: 'liveIteration', loc: { start: loop.loc.start, end: loop.right.loc.end }, data: { ...base, loopLine: line(loop) }, suggest, fix };
+    const loop = section.loop.node as TSESTree.ForOfStatement | TSESTree.ForInStatement;
+    return { messageId: loop.type === 'ForInStatement' ? 'liveKeyIteration' : 'liveIteration', loc: { start: loop.loc.start, end: loop.right.loc.end }, data: { ...base, loopLine: line(loop) }, suggest, fix };
   }
   const { read, write } = section;
   return {
@@ -177,6 +184,29 @@ function raceReport(race: Race, plan: Plan, autofix: boolean): RaceReport {
     data: { ...base, readLine: line(read.node), writeLine: line(write.node), advice: adviceFor(plan) },
     suggest,
     fix,
+  };
+}
+
+/** A shared field or variable replaced with an awaited value after a test of it; no rewrite is offered. */
+function lazyInitReport(race: Race, section: LazyInitSection): RaceReport {
+  const { read, write, suspension } = section;
+  const name = write.map.name;
+  return {
+    messageId: 'lazyInitRace',
+    loc: { start: read.node.loc.start, end: write.node.loc.end },
+    data: {
+      name,
+      readLine: line(read.node),
+      writeLine: line(write.node),
+      suspension: suspensionWord(suspension.node),
+      awaitLine: suspensionLine(suspension.node),
+      source: race.group.label,
+      writer: race.writer,
+      call: awaitedCall(suspension),
+      promise: `${name}Promise`,
+    },
+    suggest: [],
+    fix: null,
   };
 }
 
@@ -193,7 +223,14 @@ function adviceFor(plan: Plan): string {
   return what;
 }
 
+/** The line a message names for a suspension: a continuation's `.then` or callback, else the suspension's own. */
+function suspensionLine(node: TSESTree.Node): number {
+  return line(continuationGap(node)?.at ?? node);
+}
+
 function suspensionWord(node: TSESTree.Node): string {
+  const gap = continuationGap(node);
+  if (gap) return gap.word;
   if (node.type === 'YieldExpression') return 'a yield';
   if (node.type === 'AwaitExpression') return 'an await';
   if (node.type === 'VariableDeclaration') return 'an await using';

@@ -6,6 +6,7 @@
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, isFunction, propertyName, sameText, unwrap, walkOwnBody, type FunctionNode } from './ast.js';
+import { continuationAcross, continuationsIn } from './continuations.js';
 import type { Access, FileModel, Suspension } from './file-model.js';
 
 export interface ReadWriteSection {
@@ -27,8 +28,11 @@ export type Section = ReadWriteSection | LiveLoopSection;
 /** The sections of a root: a function's own body or a loop body. */
 export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.Statement, guards: GuardMatcher): Section[] {
   const suspensions = model.within(model.suspensions, root);
-  if (suspensions.length === 0) return [];
-  const accesses = model.within(model.accesses, root);
+  // a write in a `.then` (or completion) callback comes after a gap too: see continuations.ts
+  const continuations = continuationsIn(model, root);
+  if (suspensions.length === 0 && continuations.length === 0) return [];
+  const accesses = [...model.within(model.accesses, root), ...continuations.flatMap((continuation) => continuation.writes)];
+  const gaps = [...suspensions, ...continuations.map((continuation) => continuation.suspension)].sort((a, b) => a.node.range[0] - b.node.range[0]);
   const body = bodyOf(model, root);
   const sections: Section[] = [];
   // one section per write: `if (m.has(k)) { const v = m.get(k)!; await f(); m.set(k, v + 1); }`
@@ -65,10 +69,10 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
           s.node.range[1] <= write.node.range[1] &&
           !exclusive(s.node, read.node, root) &&
           !exclusive(s.node, write.node, root),
-      );
-      if (!suspension) continue;
+      ) ?? continuationAcross(continuations, read, write);
+      if (!suspension || exclusive(suspension.node, read.node, root)) continue;
       if (!decides(model, context, write, suspension)) continue;
-      if (claimed(model, context, write, accesses, suspensions)) break;
+      if (claimed(model, context, write, accesses, gaps)) break;
       if (guards.guards(model, read.node) || guards.guards(model, write.node)) continue;
       if (!taken.has(write.node)) {
         taken.add(write.node);
@@ -85,10 +89,11 @@ function awaitsRead(suspension: TSESTree.Node, read: TSESTree.Node): boolean {
   return suspension.type === AST_NODE_TYPES.AwaitExpression && unwrap(suspension.argument) === read;
 }
 
-/** A `for … of` over the live map (or its keys/values/entries) with a suspension in its body. */
+/** A `for … of` over the live map (or its keys/values/entries), or a `for … in` over a live record, with a suspension in its body. */
 function liveLoop(access: Access, suspensions: Suspension[]): LiveLoopSection | null {
-  if (access.node.type !== AST_NODE_TYPES.ForOfStatement || access.node.await) return null;
-  const body = access.node.body;
+  const loop = access.node;
+  if (loop.type !== AST_NODE_TYPES.ForInStatement && (loop.type !== AST_NODE_TYPES.ForOfStatement || loop.await)) return null;
+  const body = loop.body;
   const suspension = suspensions.find((s) => contains(body, s.node));
   return suspension ? { type: 'live-loop', loop: access, suspension } : null;
 }
@@ -316,7 +321,8 @@ function testOf(node: TSESTree.Node): TSESTree.Node | null {
   }
 }
 
-function exitsEarly(statement: TSESTree.Statement): boolean {
+/** True when the statement always leaves: `return`, `throw`, `continue`, `break`, or a block ending so. */
+export function exitsEarly(statement: TSESTree.Statement): boolean {
   if (statement.type === AST_NODE_TYPES.ReturnStatement || statement.type === AST_NODE_TYPES.ThrowStatement) return true;
   if (statement.type === AST_NODE_TYPES.ContinueStatement || statement.type === AST_NODE_TYPES.BreakStatement) return true;
   if (statement.type === AST_NODE_TYPES.BlockStatement) {

@@ -7,6 +7,7 @@
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, enclosingFunction, isFunction, propertyName, unwrap, type FunctionNode } from './ast.js';
 import { entryGroups } from './entries.js';
+import { continuationsIn } from './continuations.js';
 import type { FileModel } from './file-model.js';
 
 export type SourceKind = 'promise-all' | 'timer' | 'worker-message' | 'async-entry';
@@ -242,12 +243,13 @@ function onmessageAssignments(model: FileModel): TaskGroup[] {
 
 /**
  * True when a run of the handler can still be going when the next message arrives: the handler
- * is async, or it starts an async function of this file without waiting for it (`(msg) => { void
- * work(msg.id); }`), as a setInterval callback that does so overlaps itself.
+ * is async, it writes a map in a `.then` (or completion) callback, or it starts an async function of
+ * this file without waiting for it (`(msg) => { void work(msg.id); }`), as a setInterval callback
+ * that does so overlaps itself.
  */
 function runsAcrossMessages(model: FileModel, root: FunctionNode | TSESTree.Statement): boolean {
   if (!isFunction(root)) return false;
-  if (root.async) return true;
+  if (root.async || continuationsIn(model, root).length > 0) return true;
   return model.within(model.calls, root).some(({ node }) => {
     const callee = unwrap(node.callee);
     if (isFunction(callee)) return callee.async;

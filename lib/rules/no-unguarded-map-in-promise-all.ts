@@ -21,6 +21,8 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
     messages: {
       readWriteRace: messageTexts.readWriteRace,
       liveIteration: messageTexts.liveIteration,
+      liveKeyIteration: messageTexts.liveKeyIteration,
+      lazyInitRace: messageTexts.lazyInitRace,
       useGetOrCompute: messageTexts.useGetOrCompute,
       useUpdate: messageTexts.useUpdate,
       useWithLock: messageTexts.useWithLock,

@@ -21,6 +21,8 @@ export default createRule<[MapRuleOptions], MessageId>({
     messages: {
       readWriteRace: messageTexts.readWriteRace,
       liveIteration: messageTexts.liveIteration,
+      liveKeyIteration: messageTexts.liveKeyIteration,
+      lazyInitRace: messageTexts.lazyInitRace,
       clonedMap: messageTexts.clonedMap,
       useGetOrCompute: messageTexts.useGetOrCompute,
       useUpdate: messageTexts.useUpdate,

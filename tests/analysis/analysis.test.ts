@@ -17,7 +17,7 @@ function text(model: FileModel, node: TSESTree.Node): string {
 function races(code: string, source: SourceKind, guards: string[] = []): string[] {
   const model = modelOf(code);
   return findRaces(model, source, new GuardMatcher(guards)).map(({ section, writer }) =>
-    section.type === 'read-write'
+    section.type !== 'live-loop'
       ? `${text(model, section.read.node)} -> ${text(model, section.write.node)} | ${writer}`
       : `loop ${text(model, section.loop.ref)} | ${writer}`,
   );

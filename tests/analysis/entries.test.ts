@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { entryGroups } from '../../lib/analysis/entries.js';
-import { findRaces } from '../../lib/analysis/races.js';
+import { findRaces, subjectOf } from '../../lib/analysis/races.js';
 import { GuardMatcher } from '../../lib/analysis/sections.js';
 import { taskGroups } from '../../lib/analysis/tasks.js';
 import { modelOf } from '../helpers/file-model.js';
@@ -21,7 +21,7 @@ function entries(code: string): string[] {
 function entryRaces(code: string): string[] {
   const model = modelOf(code);
   return findRaces(model, 'async-entry', new GuardMatcher([])).map(({ section, group, writer }) => {
-    const first = section.type === 'read-write' ? section.read : section.loop;
+    const first = subjectOf(section);
     return `${first.node.loc.start.line}: ${group.label} | ${writer}`;
   });
 }
