@@ -69,7 +69,9 @@ function typeErrors(replaced: ReadonlyMap<string, string>): string[] {
 /**
  * Sections whose rewrite must keep what the types say: a map that may be undefined (a union
  * annotation, `!` at the uses), an optional field read through `?.`, a check-then-act with `has`,
- * a Set that becomes a SafeMap of keys to true, a withLock over nested blocks, a GoMap import.
+ * a Set that becomes a SafeMap of keys to true, a withLock over nested blocks, a GoMap import,
+ * caches filled through a `let` that the code after them keeps using (in a class, with locals,
+ * with an annotation that admits undefined), and loops that write entries back after an await.
  */
 const shapes: Record<string, string> = {
   'non-null-union.ts': `let cache: Map<string, number> | undefined = new Map();
@@ -143,6 +145,64 @@ export async function run(ids: string[]) {
     totals.set(id, before + more);
   }));
 }
+`,
+  'fill-in-class.ts': `interface User { id: string; name: string }
+declare function fetchUser(id: string): Promise<User>;
+declare function audit(key: string): Promise<void>;
+export class UserDirectory {
+  private readonly cache = new Map<string, User>();
+  constructor(private readonly region: string) {}
+  async user(id: string): Promise<User> {
+    const key = \`\${this.region}:\${id}\`;
+    let user: User | undefined = this.cache.get(key);
+    if (user === undefined) {
+      await audit(key);
+      user = await fetchUser(id);
+      user = { ...user, name: user.name.trim() };
+      this.cache.set(key, user);
+    }
+    return user;
+  }
+  team(ids: string[]) { return Promise.all(ids.map((id) => this.user(id))); }
+}
+`,
+  'fill-then-use.ts': `interface User { id: string; name: string }
+declare function fetchUser(id: string): Promise<User>;
+const profiles = new Map<string, User>();
+const names = new Map<string, string>();
+async function greet(id: string): Promise<string> {
+  let profile = profiles.get(id);
+  if (!profile) {
+    profile = await fetchUser(id);
+    profiles.set(id, profile);
+  }
+  let name = names.get(id);
+  if (name == null) {
+    const loaded = await fetchUser(id);
+    names.set(id, loaded.name);
+    name = loaded.name;
+  }
+  return \`\${name}: \${profile.name.toUpperCase()}\`;
+}
+export const greetAll = (ids: string[]) => Promise.all(ids.map(greet));
+`,
+  'write-back-loop.ts': `interface Session { id: string; flushed: boolean }
+declare function flush(session: Session): Promise<void>;
+declare function retry(id: string): Promise<number>;
+const open = new Map<string, Session>();
+const retries = new Map<string, number>();
+export function logout(id: string) { open.delete(id); retries.delete(id); }
+setInterval(async () => {
+  for (const [id, session] of open) {
+    await flush(session);
+    open.set(id, { ...session, flushed: true });
+  }
+  for (const id of retries.keys()) {
+    const left = await retry(id);
+    if (left === 0) retries.delete(id);
+    else retries.set(id, left);
+  }
+}, 1000);
 `,
 };
 
