@@ -540,7 +540,7 @@ function fillRewrite(model: FileModel, section: ReadWriteSection, conversion: Co
   const indent = indentOf(sourceCode, declared.statement);
   const reassignedInside = inside.some((reference) => reference.isWrite() && reference.identifier !== assigned?.left);
   const loader =
-    moved.length === 1 && assigned && returnsOwn && assigned.right.type === AST_NODE_TYPES.AwaitExpression
+    moved.length === 1 && assigned && returnsOwn && assigned.right.type === AST_NODE_TYPES.AwaitExpression && !commentsIn(model, check.consequent.range)
       ? `() => ${textOf(model, conversion, assigned.right.argument)}`
       : loaderOf(model, conversion, moved, check.consequent.range[0] + 1, textOf(model, conversion, value), indent, range, declaring ? [{ range: [declaring.range[0], declaring.range[0]], text: reassignedInside ? 'let ' : 'const ' }] : []);
   const call = `await ${receiver}.getOrCompute(${textOf(model, conversion, held.key)}, ${loader});`;
@@ -750,7 +750,8 @@ function loaderOf(
 ): string {
   const { sourceCode } = model;
   if (statements.length === 0) return /^await\s/u.test(value) ? `() => ${value.replace(/^await\s+/u, '')}` : `async () => ${value}`;
-  const only = statements.length === 1 && more.length === 0 ? statements[0]! : null;
+  // a lone `const v = await load(k)` becomes the loader's expression, unless comments would go with it
+  const only = statements.length === 1 && more.length === 0 && !commentsIn(model, [opening, statements[0]!.range[1]]) ? statements[0]! : null;
   const declarator = only?.type === AST_NODE_TYPES.VariableDeclaration && only.declarations.length === 1 ? only.declarations[0]! : null;
   if (declarator?.id.type === AST_NODE_TYPES.Identifier && !declarator.id.typeAnnotation && declarator.id.name === value && declarator.init?.type === AST_NODE_TYPES.AwaitExpression) {
     const uses = sourceCode.getDeclaredVariables(declarator)[0]?.references.filter((reference) => !reference.init) ?? [];
@@ -990,6 +991,10 @@ function declaredWithin(model: FileModel, key: TSESTree.Node, range: [number, nu
 function freshName(sourceCode: TSESLint.SourceCode, range: [number, number], candidates: string[]): string | null {
   const text = sourceCode.text.slice(range[0], range[1]);
   return candidates.find((name) => !new RegExp(`\\b${name}\\b`, 'u').test(text)) ?? null;
+}
+
+function commentsIn(model: FileModel, range: [number, number]): boolean {
+  return model.sourceCode.getAllComments().some((comment) => within(comment.range, range));
 }
 
 function within(inner: readonly [number, number], outer: readonly [number, number]): boolean {

@@ -78,6 +78,46 @@ export const team = (ids: string[]) => Promise.all(ids.map(user));`,
       ],
     },
 
+    // a comment in the block moves with the load into the loader's body
+    {
+      code: `${users}
+const profiles = new Map<string, User>();
+export async function user(id: string): Promise<User> {
+  let profile = profiles.get(id);
+  if (!profile) {
+    // the directory is slow: a miss costs a second
+    profile = await fetchUser(id);
+    profiles.set(id, profile);
+  }
+  return profile;
+}
+export const team = (ids: string[]) => Promise.all(ids.map(user));`,
+      errors: [
+        {
+          messageId: 'readWriteRace',
+          line: 7,
+          column: 17,
+          suggestions: [
+            {
+              messageId: 'useGetOrCompute',
+              data: { name: 'profiles' },
+              output: `${imported}${users}
+const profiles = new SafeMap<string, User>();
+export async function user(id: string): Promise<User> {
+  const profile = await profiles.getOrCompute(id, async () => {
+    // the directory is slow: a miss costs a second
+    const profile = await fetchUser(id);
+    return profile;
+  });
+  return profile;
+}
+export const team = (ids: string[]) => Promise.all(ids.map(user));`,
+            },
+          ],
+        },
+      ],
+    },
+
     // a class's injected-style cache, tested with === undefined; the load uses locals, and the
     // block's own steps move into the loader, whose first assignment declares its own variable
     {
