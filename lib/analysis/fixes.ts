@@ -519,12 +519,13 @@ function fillRewrite(model: FileModel, section: ReadWriteSection, conversion: Co
   if (trailing.length > 0 && !storesValue) return null;
   const moved = block.slice(0, at);
   const range: [number, number] = [declared.statement.range[0], check.range[1]];
-  if (exitsFrom(model, moved, range) || otherUses(model, read, range, [read, write])) return null;
+  if (exitsFrom(model, moved, range) || otherUses(model, read, range, [read, write]) || assignedWithin(model, held.key, range)) return null;
   const variable = sourceCode.getDeclaredVariables(declared.statement)[0];
   if (!variable) return null;
   // v is reassigned after the section: its type would narrow to the entry's, so leave it to withLock
   if (variable.references.some((reference) => reference.isWrite() && !reference.init && !within(reference.identifier.range, range))) return null;
-  const readAfter = variable.references.some((reference) => reference.identifier.range[0] > range[1]);
+  // read after the section (or by a function that may run after it)
+  const readAfter = variable.references.some((reference) => !within(reference.identifier.range, range));
   // the block's own `v`: declared by its first top-level `v = …`, and not used before it (nor by its own value)
   const first = moved.findIndex((statement) => assignmentTo(statement, declared.name) !== null);
   const declaring = first >= 0 ? (moved[first] as TSESTree.ExpressionStatement) : null;
@@ -614,7 +615,7 @@ function withLockRewrite(model: FileModel, section: ReadWriteSection, conversion
     else if (!keys.some((key) => sameText(sourceCode, key, access.key!))) keys.push(access.key);
   }
   for (const key of keys) {
-    if (!isStableKey(key) || declaredWithin(model, key, range)) return { reason: `the key ${sourceCode.getText(key)} is computed inside the section: lock it by hand` };
+    if (!isStableKey(key) || declaredWithin(model, key, range) || assignedWithin(model, key, range)) return { reason: `the key ${sourceCode.getText(key)} is computed inside the section: lock it by hand` };
   }
   const view = freshName(sourceCode, range, ['view', 'locked', 'entries']);
   if (!view) return { reason: 'no free name for the view' };
@@ -977,15 +978,22 @@ function isStableKey(node: TSESTree.Node): boolean {
 }
 
 function declaredWithin(model: FileModel, key: TSESTree.Node, range: [number, number]): boolean {
-  let inside = false;
-  const check = (node: TSESTree.Node): void => {
-    if (node.type === AST_NODE_TYPES.Identifier) {
-      const definition = ASTUtils.findVariable(model.sourceCode.getScope(node), node)?.defs[0];
-      if (definition && definition.name.range[0] >= range[0] && definition.name.range[1] <= range[1]) inside = true;
-    }
-  };
-  walkOwnBody(key, model.sourceCode.visitorKeys, (node) => void check(node));
-  return inside;
+  return variablesOf(model, key).some((variable) => variable.defs[0] !== undefined && within(variable.defs[0].name.range, range));
+}
+
+/** True when a variable the key names is assigned inside the range (the write's key is then another). */
+function assignedWithin(model: FileModel, key: TSESTree.Node, range: [number, number]): boolean {
+  return variablesOf(model, key).some((variable) => variable.references.some((reference) => reference.isWrite() && !reference.init && within(reference.identifier.range, range)));
+}
+
+/** The variables an expression names. */
+function variablesOf(model: FileModel, node: TSESTree.Node): TSESLint.Scope.Variable[] {
+  const variables: TSESLint.Scope.Variable[] = [];
+  walkOwnBody(node, model.sourceCode.visitorKeys, (child) => {
+    const variable = child.type === AST_NODE_TYPES.Identifier ? ASTUtils.findVariable(model.sourceCode.getScope(child), child) : null;
+    if (variable) variables.push(variable);
+  });
+  return variables;
 }
 
 function freshName(sourceCode: TSESLint.SourceCode, range: [number, number], candidates: string[]): string | null {

@@ -272,6 +272,23 @@ export const team = (ids: string[]) => Promise.all(ids.map(user));`,
         },
       ],
     },
+
+    // the block renames the key before storing: getOrCompute would store under the old one
+    {
+      code: `${users}
+const byHandle = new Map<string, User>();
+export async function user(handle: string): Promise<User> {
+  let found = byHandle.get(handle);
+  if (!found) {
+    found = await fetchUser(handle);
+    handle = found.name;
+    byHandle.set(handle, found);
+  }
+  return found;
+}
+export const team = (handles: string[]) => Promise.all(handles.map(user));`,
+      errors: [{ messageId: 'readWriteRace', line: 7, column: 15, suggestions: [] }],
+    },
   ],
 });
 
