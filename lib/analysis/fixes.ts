@@ -65,7 +65,12 @@ function draftOf(model: FileModel, section: Section | LazyInitSection, runtimeMo
   if (gap) return { reason: `the write runs in ${gap.word}: await the call instead, then guard the section` };
   const conversion = safeMapConversion(model, section.read, runtimeModule, filename);
   if ('reason' in conversion) return conversion;
-  const rewrite = ifAbsentRewrite(model, section, conversion) ?? loadRewrite(model, section, conversion) ?? updateRewrite(model, section, conversion) ?? withLockRewrite(model, section, conversion);
+  const rewrite =
+    ifAbsentRewrite(model, section, conversion) ??
+    loadRewrite(model, section, conversion) ??
+    fillRewrite(model, section, conversion) ??
+    updateRewrite(model, section, conversion) ??
+    withLockRewrite(model, section, conversion);
   if ('reason' in rewrite) return rewrite;
   const outside = conversion.edits.filter((edit) => !within(edit.range, rewrite.range));
   if (outside.some((edit) => overlaps(edit.range, rewrite.range))) return { reason: "the section overlaps the map's declaration: rewrite it by hand" };
@@ -460,7 +465,7 @@ function ifAbsentRewrite(model: FileModel, section: ReadWriteSection, conversion
   const receiver = receiverOf(model, write);
   if (typeof receiver !== 'string') return receiver;
   const value = conversion.setValue ?? textOf(model, conversion, stored!);
-  const loader = loaderOf(model, conversion, moved, opening, value, indentOf(sourceCode, statement));
+  const loader = loaderOf(model, conversion, moved, opening, value, indentOf(sourceCode, statement), range);
   return { id: 'useGetOrCompute', range, text: `await ${receiver}.getOrCompute(${textOf(model, conversion, read.key)}, ${loader});` };
 }
 
@@ -470,18 +475,16 @@ function ifAbsentRewrite(model: FileModel, section: ReadWriteSection, conversion
  */
 function loadRewrite(model: FileModel, section: ReadWriteSection, conversion: Conversion): Rewrite | null {
   const { read, write } = section;
-  if (read.method !== 'get' || write.method !== 'set' || !read.key || !write.key) return null;
   const { sourceCode } = model;
-  const declared = declaredBy(read);
-  const place = declared && statementOf(declared.statement);
-  if (!declared || !place) return null;
-  const { body } = place;
+  const held = heldRead(model, section);
+  if (!held) return null;
+  const { declared, body } = held;
   const start = body.indexOf(declared.statement);
   const check = body[start + 1];
   if (!check || !isEarlyReturnOf(check, declared.name)) return null;
   const writeStatement = statementOfExpression(write.node);
   const end = writeStatement ? body.indexOf(writeStatement) : -1;
-  if (end <= start + 1 || !sameText(sourceCode, read.key, write.key)) return null;
+  if (end <= start + 1) return null;
   const value = (write.node as TSESTree.CallExpression).arguments[1];
   if (!value) return null;
   const between = body.slice(start + 2, end);
@@ -495,22 +498,75 @@ function loadRewrite(model: FileModel, section: ReadWriteSection, conversion: Co
   const receiver = receiverOf(model, write);
   if (typeof receiver !== 'string') return receiver;
   const indent = indentOf(sourceCode, declared.statement);
-  const loader = loaderOf(model, conversion, between, check.range[1], textOf(model, conversion, value), indent, true);
-  const call = `${receiver}.getOrCompute(${textOf(model, conversion, read.key)}, ${loader})`;
+  const loader = loaderOf(model, conversion, between, check.range[1], textOf(model, conversion, value), indent, range);
+  const call = `${receiver}.getOrCompute(${textOf(model, conversion, held.key)}, ${loader})`;
   return { id: 'useGetOrCompute', range, text: returnsValue ? `return await ${call};` : `await ${call};` };
+}
+
+/**
+ * `let v = m.get(k); if (!v) { …; v = await load(k); m.set(k, v); }` (or `v === undefined`,
+ * `v == null`) → `const v = await m.getOrCompute(k, () => load(k));`. What follows keeps using
+ * `v`, which now holds the entry however many tasks missed; the statement is a bare `await` when
+ * nothing follows that reads `v`. Inside the loader, the block's first `v = …` declares its own `v`.
+ */
+function fillRewrite(model: FileModel, section: ReadWriteSection, conversion: Conversion): Rewrite | null {
+  const { read, write } = section;
+  const { sourceCode } = model;
+  const held = heldRead(model, section);
+  if (!held || held.declared.statement.kind !== 'let' || held.declared.statement.declarations[0]!.init !== outermost(read.node)) return null;
+  const { declared, body } = held;
+  const check = body[body.indexOf(declared.statement) + 1];
+  if (check?.type !== AST_NODE_TYPES.IfStatement || check.alternate || check.consequent.type !== AST_NODE_TYPES.BlockStatement || !testsAbsence(check.test, declared.name)) return null;
+  const block = check.consequent.body;
+  const writeStatement = statementOfExpression(write.node);
+  const at = writeStatement ? block.indexOf(writeStatement) : -1;
+  const value = (write.node as TSESTree.CallExpression).arguments[1];
+  if (at < 0 || !value) return null;
+  // after the write, only `v = value;` may follow
+  const trailing = block.slice(at + 1);
+  const copied = trailing.length === 1 ? assignmentTo(trailing[0]!, declared.name) : null;
+  const storesValue = copied !== null && sameText(sourceCode, copied.right, value);
+  if (trailing.length > 0 && !storesValue) return null;
+  const moved = block.slice(0, at);
+  const range: [number, number] = [declared.statement.range[0], check.range[1]];
+  if (exitsFrom(model, moved, range) || otherUses(model, read, range, [read, write]) || assignedWithin(model, held.key, range)) return null;
+  const variable = sourceCode.getDeclaredVariables(declared.statement)[0];
+  if (!variable) return null;
+  // v is reassigned after the section: its type would narrow to the entry's, so leave it to withLock
+  if (variable.references.some((reference) => reference.isWrite() && !reference.init && !within(reference.identifier.range, range))) return null;
+  // read after the section (or by a function that may run after it)
+  const readAfter = variable.references.some((reference) => !within(reference.identifier.range, range));
+  // the block's own `v`: declared by its first top-level `v = …`, and not used before it (nor by its own value)
+  const first = moved.findIndex((statement) => assignmentTo(statement, declared.name) !== null);
+  const declaring = first >= 0 ? (moved[first] as TSESTree.ExpressionStatement) : null;
+  const assigned = declaring && assignmentTo(declaring, declared.name);
+  const inside = variable.references.filter((reference) => within(reference.identifier.range, [check.consequent.range[0], write.node.range[1]]));
+  const ownStart = assigned ? assigned.right.range[1] : Infinity;
+  if (inside.some((reference) => reference.identifier.range[0] < ownStart && reference.identifier !== assigned?.left)) return null;
+  // after the section, v must hold what was stored, as it will
+  const returnsOwn = value.type === AST_NODE_TYPES.Identifier && value.name === declared.name;
+  if (readAfter && !(returnsOwn && declaring) && !storesValue) return null;
+  const receiver = receiverOf(model, write);
+  if (typeof receiver !== 'string') return receiver;
+  const indent = indentOf(sourceCode, declared.statement);
+  const reassignedInside = inside.some((reference) => reference.isWrite() && reference.identifier !== assigned?.left);
+  const loader =
+    moved.length === 1 && assigned && returnsOwn && assigned.right.type === AST_NODE_TYPES.AwaitExpression && !commentsIn(model, check.consequent.range)
+      ? `() => ${textOf(model, conversion, assigned.right.argument)}`
+      : loaderOf(model, conversion, moved, check.consequent.range[0] + 1, textOf(model, conversion, value), indent, range, declaring ? [{ range: [declaring.range[0], declaring.range[0]], text: reassignedInside ? 'let ' : 'const ' }] : []);
+  const call = `await ${receiver}.getOrCompute(${textOf(model, conversion, held.key)}, ${loader});`;
+  const target = declared.statement.declarations[0]!.id;
+  return { id: 'useGetOrCompute', range, text: readAfter ? `const ${textOf(model, conversion, target)} = ${call}` : call };
 }
 
 /** `const v = f(m.get(k)); …; m.set(k, g(v));` → `await m.update(k, async (old) => { const v = f(old); …; return g(v); });` */
 function updateRewrite(model: FileModel, section: ReadWriteSection, conversion: Conversion): Rewrite | null {
   const { read, write } = section;
-  if (read.method !== 'get' || write.method !== 'set' || !read.key || !write.key) return null;
   const { sourceCode } = model;
-  if (!sameText(sourceCode, read.key, write.key)) return null;
-  const declared = declaredBy(read);
-  const place = declared && statementOf(declared.statement);
+  const held = heldRead(model, section);
   const writeStatement = statementOfExpression(write.node);
-  if (!declared || !place || !writeStatement) return null;
-  const { body } = place;
+  if (!held || !writeStatement) return null;
+  const { declared, body } = held;
   const start = body.indexOf(declared.statement);
   const end = body.indexOf(writeStatement);
   if (end <= start) return null;
@@ -530,7 +586,7 @@ function updateRewrite(model: FileModel, section: ReadWriteSection, conversion: 
   // the statements up to the write, with their comments, one level deeper; the read becomes `old`
   const keep = bareReturns(model, moved).map((statement) => ({ range: statement.range, text: `return ${old};` }));
   const moving = textOf(model, conversion, [declared.statement.range[0], writeStatement.range[0]], [{ range: read.node.range, text: old }, ...keep]).trimEnd();
-  const text = `await ${receiver}.update(${textOf(model, conversion, read.key)}, async (${old}) => {\n${indent}  ${indentMore(moving, indent)}\n${indent}  return ${textOf(
+  const text = `await ${receiver}.update(${textOf(model, conversion, held.key)}, async (${old}) => {\n${indent}  ${indentMore(moving, indent)}\n${indent}  return ${textOf(
     model,
     conversion,
     value,
@@ -569,7 +625,7 @@ function withLockRewrite(model: FileModel, section: ReadWriteSection, conversion
     else if (!keys.some((key) => sameText(sourceCode, key, access.key!))) keys.push(access.key);
   }
   for (const key of keys) {
-    if (!isStableKey(key) || declaredWithin(model, key, range)) return { reason: `the key ${sourceCode.getText(key)} is computed inside the section: lock it by hand` };
+    if (!isStableKey(key) || declaredWithin(model, key, range) || assignedWithin(model, key, range)) return { reason: `the key ${sourceCode.getText(key)} is computed inside the section: lock it by hand` };
   }
   const view = freshName(sourceCode, range, ['view', 'locked', 'entries']);
   if (!view) return { reason: 'no free name for the view' };
@@ -593,12 +649,84 @@ const viewMembers = new Set(['get', 'has', 'set', 'delete', 'clear', 'size', 'ke
 function snapshotDraft(model: FileModel, section: LiveLoopSection): Draft {
   const loop = section.loop.node as TSESTree.ForOfStatement | TSESTree.ForInStatement;
   const right = model.sourceCode.getText(loop.right);
+  const rechecks = writeBackRechecks(model, section);
+  if ('reason' in rechecks) return rechecks;
   if (loop.type === AST_NODE_TYPES.ForInStatement) {
     // for (const k in rec) → for (const k of Object.keys(rec)): the keys as they were when the loop began
+    if (rechecks.length > 0) return { reason: `a copy of the keys would let the write-back of '${section.loop.map.name}' revive entries deleted during the await: re-check each entry before writing it back` };
     const range: [number, number] = [loop.left.range[1], loop.right.range[1]];
     return { id: 'iterateSnapshot', edits: [{ range, text: ` of Object.keys(${right})` }], converts: null, range, access: section.loop };
   }
-  return { id: 'iterateSnapshot', edits: [{ range: loop.right.range, text: `[...${right}]` }], converts: null, range: loop.right.range, access: section.loop };
+  return { id: 'iterateSnapshot', edits: [{ range: loop.right.range, text: `[...${right}]` }, ...rechecks], converts: null, range: loop.right.range, access: section.loop };
+}
+
+/**
+ * A copy keeps the entries that other code deletes during the loop's awaits, so a write-back in
+ * the loop (`m.set(k, { ...s, flushed: true })`) would revive them. The write is made to check,
+ * synchronously, that the entry is still the one the loop read (`m.get(k) === s`, looping over
+ * entries) or still there (`m.has(k)`). Deleting needs no check; a loop that writes the map in
+ * more than one place, or whose write awaits, is left to the hand.
+ */
+function writeBackRechecks(model: FileModel, section: LiveLoopSection): TextEdit[] | { reason: string } {
+  const loop = section.loop.node as TSESTree.ForOfStatement;
+  const name = section.loop.map.name;
+  const writes = model.accesses.filter((access) => access.identity === section.loop.identity && (access.kind === 'write' || access.kind === 'update') && contains(loop.body, access.node));
+  const revivers = writes.filter((access) => access.kind === 'update' || access.method === 'set' || access.method === 'add' || access.method === '[]');
+  if (revivers.length === 0) return [];
+  const byHand = `a copy would let the write-back of '${name}' on line ${revivers[0]!.node.loc.start.line} revive entries deleted during the await: re-check each entry before writing it back`;
+  const write = revivers[0]!;
+  const statement = statementOfExpression(write.node);
+  // a delete in the other branch of an if never runs before the write, so it cannot fail the re-check
+  const others = writes.filter((access) => access !== write);
+  if (others.some((other) => other.method !== 'delete' || !inOtherBranches(other.node, write.node))) return { reason: byHand };
+  if (revivers.length > 1 || write.kind !== 'write' || !statement || !write.key || !isStableKey(write.key)) return { reason: byHand };
+  if (model.suspensions.some((suspension) => contains(statement, suspension.node))) return { reason: byHand };
+  const receiver = receiverOf(model, write);
+  if (typeof receiver !== 'string') return receiver;
+  const key = model.sourceCode.getText(write.key);
+  const value = loopValueOf(model, loop, section.loop, write.key);
+  const condition = value ? `${receiver}.get(${key}) === ${value}` : `${receiver}.has(${key})`;
+  const parent = statement.parent;
+  if (parent?.type === AST_NODE_TYPES.BlockStatement || parent?.type === AST_NODE_TYPES.Program || parent?.type === AST_NODE_TYPES.SwitchCase) {
+    return [{ range: [statement.range[0], statement.range[0]], text: `if (${condition}) ` }];
+  }
+  // the sole statement of an if, else or loop: braces keep a following else with its own if
+  return [
+    { range: [statement.range[0], statement.range[0]], text: `{ if (${condition}) ` },
+    { range: [statement.range[1], statement.range[1]], text: ' }' },
+  ];
+}
+
+/** True when an if runs one node in its consequent and the other in its alternate. */
+function inOtherBranches(a: TSESTree.Node, b: TSESTree.Node): boolean {
+  for (let current = a.parent; current; current = current.parent) {
+    if (current.type !== AST_NODE_TYPES.IfStatement || !current.alternate || !contains(current, b)) continue;
+    const [one, other] = contains(current.consequent, a) ? [current.consequent, current.alternate] : [current.alternate, current.consequent];
+    return contains(one, a) && contains(other, b);
+  }
+  return false;
+}
+
+/**
+ * The loop's value variable when it walks the map's entries as `[k, v]` and the write's key is
+ * `k`: then `m.get(k) === v` says the entry is the one read. Null otherwise.
+ */
+function loopValueOf(model: FileModel, loop: TSESTree.ForOfStatement, iterated: Access, key: TSESTree.Node): string | null {
+  const right = unwrap(loop.right);
+  const entries =
+    (right === unwrap(iterated.ref) && iterated.map.kind !== 'Set') ||
+    (right.type === AST_NODE_TYPES.CallExpression && right.callee.type === AST_NODE_TYPES.MemberExpression && unwrap(right.callee.object) === unwrap(iterated.ref) && propertyName(right.callee) === 'entries');
+  const declaration = loop.left.type === AST_NODE_TYPES.VariableDeclaration ? loop.left.declarations[0] : null;
+  const keyName = unwrap(key);
+  if (!entries || !declaration || declaration.id.type !== AST_NODE_TYPES.ArrayPattern || declaration.id.elements.length !== 2) return null;
+  const [k, v] = declaration.id.elements;
+  if (k?.type !== AST_NODE_TYPES.Identifier || v?.type !== AST_NODE_TYPES.Identifier || keyName.type !== AST_NODE_TYPES.Identifier) return null;
+  const keyVariable = ASTUtils.findVariable(model.sourceCode.getScope(keyName), keyName);
+  const variables = model.sourceCode.getDeclaredVariables(declaration);
+  const valueVariable = variables.find((variable) => variable.name === v.name);
+  if (!keyVariable || keyVariable !== variables.find((variable) => variable.name === k.name) || !valueVariable) return null;
+  if (valueVariable.references.some((reference) => reference.isWrite() && !reference.init)) return null;
+  return v.name;
 }
 
 // ---- helpers ---------------------------------------------------------------------------------------
@@ -624,7 +752,8 @@ function receiverOf(model: FileModel, write: Access): string | { reason: string 
 
 /**
  * The function a getOrCompute runs: `() => load(k)` for a lone awaited value, or for
- * `const v = await load(k)` stored as it is; else the statements as an async body returning value.
+ * `const v = await load(k)` whose every use the rewrite replaces (those inside `range`); else the
+ * statements (with the `more` edits) as an async body returning value.
  */
 function loaderOf(
   model: FileModel,
@@ -633,25 +762,23 @@ function loaderOf(
   opening: number,
   value: string,
   indent: string,
-  keepBody = false,
+  range: [number, number],
+  more: readonly TextEdit[] = [],
 ): string {
   const { sourceCode } = model;
-  if (!keepBody && statements.length === 0) return `() => ${value.replace(/^await\s+/u, '')}`;
-  const only = statements.length === 1 ? statements[0]! : null;
+  if (statements.length === 0) return /^await\s/u.test(value) ? `() => ${value.replace(/^await\s+/u, '')}` : `async () => ${value}`;
+  // a lone `const v = await load(k)` becomes the loader's expression, unless comments would go with it
+  const only = statements.length === 1 && more.length === 0 && !commentsIn(model, [opening, statements[0]!.range[1]]) ? statements[0]! : null;
   const declarator = only?.type === AST_NODE_TYPES.VariableDeclaration && only.declarations.length === 1 ? only.declarations[0]! : null;
-  if (!keepBody && declarator?.id.type === AST_NODE_TYPES.Identifier && !declarator.id.typeAnnotation && declarator.id.name === value && declarator.init?.type === AST_NODE_TYPES.AwaitExpression) {
+  if (declarator?.id.type === AST_NODE_TYPES.Identifier && !declarator.id.typeAnnotation && declarator.id.name === value && declarator.init?.type === AST_NODE_TYPES.AwaitExpression) {
     const uses = sourceCode.getDeclaredVariables(declarator)[0]?.references.filter((reference) => !reference.init) ?? [];
-    if (uses.length === 1) return `() => ${textOf(model, conversion, declarator.init.argument)}`;
+    if (uses.every((use) => within(use.identifier.range, range))) return `() => ${textOf(model, conversion, declarator.init.argument)}`;
   }
   const inner = `${indent}  `;
-  const last = statements.at(-1);
-  let moved = '';
-  if (last) {
-    // the statements with their comments, from the line after the opening, one level inside the callback
-    const from = indentOf(sourceCode, statements[0]!);
-    const text = textOf(model, conversion, [opening, last.range[1]]).replace(/^[ \t]*\r?\n/u, '');
-    moved = `\n${text}`.replace(new RegExp(`\\n${from}`, 'gu'), `\n${inner}`);
-  }
+  // the statements with their comments, from the line after the opening, one level inside the callback
+  const from = indentOf(sourceCode, statements[0]!);
+  const text = textOf(model, conversion, [opening, statements.at(-1)!.range[1]], more).replace(/^[ \t]*\r?\n/u, '');
+  const moved = `\n${text}`.replace(new RegExp(`\\n${from}`, 'gu'), `\n${inner}`);
   return `async () => {${moved}\n${inner}return ${value};\n${indent}}`;
 }
 
@@ -696,6 +823,18 @@ function statementOf(node: TSESTree.Node): { statement: TSESTree.Statement; body
   return null;
 }
 
+/** A section from `const v = … m.get(k) …;` to `m.set(k, …)` (same key): the declaration and its block's statements. */
+function heldRead(
+  model: FileModel,
+  section: ReadWriteSection,
+): { declared: NonNullable<ReturnType<typeof declaredBy>>; body: TSESTree.Statement[]; key: TSESTree.Node } | null {
+  const { read, write } = section;
+  if (read.method !== 'get' || write.method !== 'set' || !read.key || !write.key || !sameText(model.sourceCode, read.key, write.key)) return null;
+  const declared = declaredBy(read);
+  const place = declared && statementOf(declared.statement);
+  return declared && place ? { declared, body: place.body, key: read.key } : null;
+}
+
 /** `const name = … m.get(k) …;` holding the read: its statement, the name and its variable. */
 function declaredBy(read: Access): { statement: TSESTree.VariableDeclaration; name: string; variable: TSESTree.Identifier } | null {
   let current: TSESTree.Node = read.node;
@@ -724,6 +863,27 @@ function isEarlyReturnOf(statement: TSESTree.Statement, name: string): boolean {
   if (!testsName) return false;
   const consequent = soleStatement(statement.consequent);
   return consequent.type === AST_NODE_TYPES.ReturnStatement && consequent.argument?.type === AST_NODE_TYPES.Identifier && consequent.argument.name === name;
+}
+
+/** `!v`, `v === undefined`, `v == null` (either side): true when v is absent (or falsy, for `!v`). */
+function testsAbsence(test: TSESTree.Expression, name: string): boolean {
+  const value = unwrap(test);
+  const isName = (node: TSESTree.Node): boolean => node.type === AST_NODE_TYPES.Identifier && node.name === name;
+  if (value.type === AST_NODE_TYPES.UnaryExpression) return value.operator === '!' && isName(unwrap(value.argument));
+  if (value.type !== AST_NODE_TYPES.BinaryExpression || (value.operator !== '===' && value.operator !== '==')) return false;
+  const isUndefined = (node: TSESTree.Node): boolean => node.type === AST_NODE_TYPES.Identifier && node.name === 'undefined';
+  const isNull = (node: TSESTree.Node): boolean => node.type === AST_NODE_TYPES.Literal && node.value === null;
+  const absent = (node: TSESTree.Node): boolean => isUndefined(node) || (value.operator === '==' && isNull(node));
+  return (isName(value.left) && absent(value.right)) || (absent(value.left) && isName(value.right));
+}
+
+/** `v = expression;` as a statement: the assignment; otherwise null. */
+function assignmentTo(statement: TSESTree.Statement, name: string): TSESTree.AssignmentExpression | null {
+  if (statement.type !== AST_NODE_TYPES.ExpressionStatement) return null;
+  const assignment = statement.expression;
+  return assignment.type === AST_NODE_TYPES.AssignmentExpression && assignment.operator === '=' && assignment.left.type === AST_NODE_TYPES.Identifier && assignment.left.name === name
+    ? assignment
+    : null;
 }
 
 /** `return;` or `{ return; }`. */
@@ -834,20 +994,31 @@ function isStableKey(node: TSESTree.Node): boolean {
 }
 
 function declaredWithin(model: FileModel, key: TSESTree.Node, range: [number, number]): boolean {
-  let inside = false;
-  const check = (node: TSESTree.Node): void => {
-    if (node.type === AST_NODE_TYPES.Identifier) {
-      const definition = ASTUtils.findVariable(model.sourceCode.getScope(node), node)?.defs[0];
-      if (definition && definition.name.range[0] >= range[0] && definition.name.range[1] <= range[1]) inside = true;
-    }
-  };
-  walkOwnBody(key, model.sourceCode.visitorKeys, (node) => void check(node));
-  return inside;
+  return variablesOf(model, key).some((variable) => variable.defs[0] !== undefined && within(variable.defs[0].name.range, range));
+}
+
+/** True when a variable the key names is assigned inside the range (the write's key is then another). */
+function assignedWithin(model: FileModel, key: TSESTree.Node, range: [number, number]): boolean {
+  return variablesOf(model, key).some((variable) => variable.references.some((reference) => reference.isWrite() && !reference.init && within(reference.identifier.range, range)));
+}
+
+/** The variables an expression names. */
+function variablesOf(model: FileModel, node: TSESTree.Node): TSESLint.Scope.Variable[] {
+  const variables: TSESLint.Scope.Variable[] = [];
+  walkOwnBody(node, model.sourceCode.visitorKeys, (child) => {
+    const variable = child.type === AST_NODE_TYPES.Identifier ? ASTUtils.findVariable(model.sourceCode.getScope(child), child) : null;
+    if (variable) variables.push(variable);
+  });
+  return variables;
 }
 
 function freshName(sourceCode: TSESLint.SourceCode, range: [number, number], candidates: string[]): string | null {
   const text = sourceCode.text.slice(range[0], range[1]);
   return candidates.find((name) => !new RegExp(`\\b${name}\\b`, 'u').test(text)) ?? null;
+}
+
+function commentsIn(model: FileModel, range: [number, number]): boolean {
+  return model.sourceCode.getAllComments().some((comment) => within(comment.range, range));
 }
 
 function within(inner: readonly [number, number], outer: readonly [number, number]): boolean {

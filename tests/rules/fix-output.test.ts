@@ -69,7 +69,9 @@ function typeErrors(replaced: ReadonlyMap<string, string>): string[] {
 /**
  * Sections whose rewrite must keep what the types say: a map that may be undefined (a union
  * annotation, `!` at the uses), an optional field read through `?.`, a check-then-act with `has`,
- * a Set that becomes a SafeMap of keys to true, a withLock over nested blocks, a GoMap import.
+ * a Set that becomes a SafeMap of keys to true, a withLock over nested blocks, a GoMap import,
+ * caches filled through a `let` that the code after them keeps using (in a class, with locals,
+ * with an annotation that admits undefined), and loops that write entries back after an await.
  */
 const shapes: Record<string, string> = {
   'non-null-union.ts': `let cache: Map<string, number> | undefined = new Map();
@@ -144,6 +146,64 @@ export async function run(ids: string[]) {
   }));
 }
 `,
+  'fill-in-class.ts': `interface User { id: string; name: string }
+declare function fetchUser(id: string): Promise<User>;
+declare function audit(key: string): Promise<void>;
+export class UserDirectory {
+  private readonly cache = new Map<string, User>();
+  constructor(private readonly region: string) {}
+  async user(id: string): Promise<User> {
+    const key = \`\${this.region}:\${id}\`;
+    let user: User | undefined = this.cache.get(key);
+    if (user === undefined) {
+      await audit(key);
+      user = await fetchUser(id);
+      user = { ...user, name: user.name.trim() };
+      this.cache.set(key, user);
+    }
+    return user;
+  }
+  team(ids: string[]) { return Promise.all(ids.map((id) => this.user(id))); }
+}
+`,
+  'fill-then-use.ts': `interface User { id: string; name: string }
+declare function fetchUser(id: string): Promise<User>;
+const profiles = new Map<string, User>();
+const names = new Map<string, string>();
+async function greet(id: string): Promise<string> {
+  let profile = profiles.get(id);
+  if (!profile) {
+    profile = await fetchUser(id);
+    profiles.set(id, profile);
+  }
+  let name = names.get(id);
+  if (name == null) {
+    const loaded = await fetchUser(id);
+    names.set(id, loaded.name);
+    name = loaded.name;
+  }
+  return \`\${name}: \${profile.name.toUpperCase()}\`;
+}
+export const greetAll = (ids: string[]) => Promise.all(ids.map(greet));
+`,
+  'write-back-loop.ts': `interface Session { id: string; flushed: boolean }
+declare function flush(session: Session): Promise<void>;
+declare function retry(id: string): Promise<number>;
+const open = new Map<string, Session>();
+const retries = new Map<string, number>();
+export function logout(id: string) { open.delete(id); retries.delete(id); }
+setInterval(async () => {
+  for (const [id, session] of open) {
+    await flush(session);
+    open.set(id, { ...session, flushed: true });
+  }
+  for (const id of retries.keys()) {
+    const left = await retry(id);
+    if (left === 0) retries.delete(id);
+    else retries.set(id, left);
+  }
+}, 1000);
+`,
 };
 
 const shapesFolder = path.join(root, 'tests/fixtures/rules/fix-shapes');
@@ -216,5 +276,117 @@ void bump;
     const config = [{ files: ['**/*.js'], plugins: { maprace: plugin as never }, rules: { 'maprace/no-unguarded-map-in-promise-all': ['error', { autofix: true }] } }] as Linter.Config[];
     const output = new Linter({ configType: 'flat', cwd: folder }).verifyAndFix(script, config, file).output;
     expect(output.slice(0, start.length)).toBe(start);
+  });
+});
+
+/**
+ * The source lines a fix changes: each line of the source it rewrites or removes, and the line
+ * before which it inserts new ones (a line diff, by longest common subsequence, of the lines the
+ * fix's range touches).
+ */
+function changedLines(source: string, fix: { range: [number, number]; text: string }): number[] {
+  const from = source.lastIndexOf('\n', fix.range[0] - 1) + 1;
+  const lineEnd = source.indexOf('\n', fix.range[1]);
+  const to = lineEnd === -1 ? source.length : lineEnd;
+  const before = source.slice(from, to).split('\n');
+  const after = (source.slice(from, fix.range[0]) + fix.text + source.slice(fix.range[1], to)).split('\n');
+  const firstLine = source.slice(0, from).split('\n').length;
+  const common = before.map(() => after.map(() => 0));
+  const at = (i: number, j: number) => (i < before.length && j < after.length ? common[i]![j]! : 0);
+  for (let i = before.length - 1; i >= 0; i--) {
+    for (let j = after.length - 1; j >= 0; j--) common[i]![j] = before[i] === after[j] ? at(i + 1, j + 1) + 1 : Math.max(at(i + 1, j), at(i, j + 1));
+  }
+  const changed = new Set<number>();
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    if (i < before.length && j < after.length && before[i] === after[j]) {
+      i++;
+      j++;
+    } else if (j < after.length && (i === before.length || at(i, j + 1) >= at(i + 1, j))) {
+      changed.add(firstLine + Math.min(i, before.length - 1)); // inserted before this line
+      j++;
+    } else {
+      changed.add(firstLine + i);
+      i++;
+    }
+  }
+  return [...changed].sort((a, b) => a - b);
+}
+
+// A suggestion edits the import, the map's declaration and the section, and nothing else: ESLint
+// merges a fix's edits into one range from the first to the last (the text between kept as it
+// was), so that range runs from the import line to the end of the section, never past it.
+describe('the range a suggestion edits', () => {
+  const service = `// Prices shown in the storefront, cached per SKU and currency for the life of the process.
+import { fetchPrice, type Price } from '../services.js';
+import { log } from '../log.js';
+
+const prices = new Map<string, Price>();
+
+/** The currency a storefront region shows prices in. */
+export function currencyOf(region: string): string {
+  switch (region) {
+    case 'eu':
+      return 'EUR';
+    case 'uk':
+      return 'GBP';
+    default:
+      return 'USD';
+  }
+}
+
+/** Formats a price for the product page. */
+export function format(price: Price): string {
+  return \`\${(price.cents / 100).toFixed(2)} \${price.currency}\`;
+}
+
+export async function priceOf(sku: string, region: string): Promise<Price> {
+  const key = \`\${sku}:\${currencyOf(region)}\`;
+  let price = prices.get(key);
+  if (!price) {
+    log(\`price miss \${key}\`);
+    price = await fetchPrice(sku, currencyOf(region));
+    prices.set(key, price);
+  }
+  return price;
+}
+
+export async function pricesOf(skus: string[], region: string): Promise<string[]> {
+  const found = await Promise.all(skus.map((sku) => priceOf(sku, region)));
+  return found.map(format);
+}
+`;
+  it('a cache in a module: the import line, the declaration and the section', () => {
+    const file = path.join(shapesFolder, 'storefront-prices.ts');
+    const [message, ...others] = linter.verify(service, strict, file).filter((m) => m.ruleId?.startsWith('maprace/'));
+    expect(others).toEqual([]);
+    const [suggestion] = message!.suggestions ?? [];
+    expect(suggestion?.desc).toContain('getOrCompute');
+    const { range } = suggestion!.fix;
+    const lineOf = (offset: number) => service.slice(0, offset).split('\n').length;
+    // from the end of the last import to the end of the section
+    expect(range[0]).toBe(service.indexOf("from '../log.js';") + "from '../log.js';".length);
+    expect(lineOf(range[1])).toBe(31);
+    // the import goes in before line 4, the declaration is line 5, the section lines 26 to 31
+    // (line 28, the log call, moves into the loader at the same indentation, unchanged)
+    expect(changedLines(service, suggestion!.fix)).toEqual([4, 5, 26, 27, 29, 30, 31]);
+  });
+
+  it.each(sources.filter(([name]) => !name.startsWith('shape ')))('%s: each suggestion edits only the import, the declaration and the section', (_, file, source) => {
+    const lines = source.split('\n');
+    // the import goes after the last import (or require), or before the first statement
+    const lastImport = lines.findLastIndex((text) => /^import |require\(/u.test(text));
+    const imports = lastImport >= 0 ? lastImport + 2 : lines.findIndex((text) => text.trim() !== '' && !text.startsWith('//')) + 1;
+    const messages = linter.verify(source, strict, file).filter((message) => message.ruleId?.startsWith('maprace/'));
+    for (const message of messages) {
+      const name = /'(?:this\.)?#?([\w$]+)'/u.exec(message.message)![1]!;
+      const declares = new RegExp(`\\b${name}\\b[?!]?\\s*(?::|=\\s*new\\b)`, 'u');
+      const section = (line: number) => line >= message.line && line <= (message.endLine ?? message.line) + 2;
+      for (const suggestion of message.suggestions ?? []) {
+        const outside = changedLines(source, suggestion.fix).filter((line) => line > imports && !declares.test(lines[line - 1] ?? '') && !section(line));
+        expect(outside, `${suggestion.desc} on line ${message.line}`).toEqual([]);
+      }
+    }
   });
 });

@@ -175,10 +175,7 @@ export const loadTeam = (ids: string[]) => Promise.all(ids.map((id) => getUser(i
 ${declarations}
 const users = new SafeMap<string, User>();
 async function getUser(id: string): Promise<User> {
-  return await users.getOrCompute(id, async () => {
-    const user = await fetchUser(id);
-    return user;
-  });
+  return await users.getOrCompute(id, () => fetchUser(id));
 }
 export const loadTeam = (ids: string[]) => Promise.all(ids.map((id) => getUser(id)));`,
             },
@@ -834,10 +831,7 @@ ${declarations}
 export class Repo {
   private users?: SafeMap<string, User> = new SafeMap();
   async get(id: string) {
-    return await this.users!.getOrCompute(id, async () => {
-      const user = await fetchUser(id);
-      return user;
-    });
+    return await this.users!.getOrCompute(id, () => fetchUser(id));
   }
   all(ids: string[]) {
     return Promise.all(ids.map((id) => this.get(id)));
