@@ -32,6 +32,20 @@ const lazyInit = ({
   writer?: string;
 }) => ({ name, readLine: read, writeLine: write, suspension: 'an await', awaitLine, source, writer, call, promise: `${name}Promise` });
 
+/** An SDK wrapper whose queries connect on first use with the given statement. */
+const warehouse = (field: string, connectOnce: string) => `${declarations}
+export class Warehouse {
+  ${field}
+  constructor(private readonly url: string) {}
+  async query(sql: string) {
+    ${connectOnce}
+    return this.db.query(sql);
+  }
+  report(sqls: string[]) {
+    return Promise.all(sqls.map((sql) => this.query(sql)));
+  }
+}`;
+
 runBoth('no-unguarded-map-in-promise-all', promiseAll, {
   valid: [
     // the auth client stores the pending refresh before any await: every caller awaits one
@@ -120,6 +134,10 @@ export class AuthClient {
   }
 }`,
 
+    // the value kept with ?? is not awaited: the test and the assignment are one synchronous step
+    `${warehouse('private db?: Db;', 'this.db = this.db ?? openPool(this.url);')}
+declare function openPool(url: string): Db;`,
+
     // the factory's token is a local of each call of getToken: nothing is shared
     `${declarations}
 declare function get(url: string, token: string): Promise<string>;
@@ -199,18 +217,7 @@ export class AuthClient {
 
     // an SDK wrapper connects on first use with ??=: two first queries open two connections
     {
-      code: `${declarations}
-export class Warehouse {
-  private db?: Db;
-  constructor(private readonly url: string) {}
-  async query(sql: string) {
-    this.db ??= await connect(this.url);
-    return this.db.query(sql);
-  }
-  report(sqls: string[]) {
-    return Promise.all(sqls.map((sql) => this.query(sql)));
-  }
-}`,
+      code: warehouse('private db?: Db;', 'this.db ??= await connect(this.url);'),
       errors: [
         {
           messageId: 'lazyInitRace',
@@ -225,18 +232,7 @@ export class Warehouse {
 
     // the old value kept with ||, else an awaited one: the same test in the assigned expression
     {
-      code: `${declarations}
-export class Warehouse {
-  private db: Db | null = null;
-  constructor(private readonly url: string) {}
-  async query(sql: string) {
-    this.db = this.db || (await connect(this.url));
-    return this.db.query(sql);
-  }
-  report(sqls: string[]) {
-    return Promise.all(sqls.map((sql) => this.query(sql)));
-  }
-}`,
+      code: warehouse('private db: Db | null = null;', 'this.db = this.db || (await connect(this.url));'),
       errors: [
         {
           messageId: 'lazyInitRace',
