@@ -5,6 +5,7 @@
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import { contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
+import { instancesApart } from './benign.js';
 import type { Access, FileModel } from './file-model.js';
 import { limitedCallbacks, sectionsIn, type GuardMatcher, type Section } from './sections.js';
 import { combinatorOf, messageRegistrars, taskGroups, timerOf, type SourceKind, type Task, type TaskGroup } from './tasks.js';
@@ -160,7 +161,7 @@ function isShared(access: Access, task: Task, reach: ReadonlyMap<TSESTree.Node, 
 function conflictingWriter(model: FileModel, access: Access, group: TaskGroup, task: Task, index: number, reaches: readonly Reach[]): string | null {
   const writes = model.writesOf(access.identity);
   const inReach = (reach: Reach) => (write: Access) => write.owner !== null && [...reach.all].some((root) => ownedByRoot(write, root));
-  if (task.many && writes.some(inReach(reaches[index]!))) return manyPhrase(group);
+  if (task.many && writes.some(inReach(reaches[index]!)) && !instancesApart(model, access, group, task.root, reaches[index]!.all)) return manyPhrase(group);
   for (let other = 0; other < group.tasks.length; other++) {
     if (other === index) continue;
     const write = writes.find(inReach(reaches[other]!));

@@ -5,6 +5,7 @@
  * guard are left out.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
+import { settledWrite } from './benign.js';
 import { calleeText, contains, isFunction, propertyName, sameText, unwrap, walkOwnBody, type FunctionNode } from './ast.js';
 import type { Access, FileModel, Suspension } from './file-model.js';
 
@@ -69,6 +70,7 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
       if (!suspension) continue;
       if (!decides(model, context, write, suspension)) continue;
       if (claimed(model, context, write, accesses, suspensions)) break;
+      if (settledWrite(model, read, write, root, suspensions, accesses)) continue;
       if (guards.guards(model, read.node) || guards.guards(model, write.node)) continue;
       if (!taken.has(write.node)) {
         taken.add(write.node);
@@ -254,7 +256,7 @@ interface Polarity {
 const unknown: Polarity = { whenTrue: null, whenFalse: null };
 
 /** What a test being true or false says about the key of the check (subject: the check or its holder). */
-function polarity(test: TSESTree.Node, subject: (node: TSESTree.Node) => boolean): Polarity {
+export function polarity(test: TSESTree.Node, subject: (node: TSESTree.Node) => boolean): Polarity {
   const value = unwrap(test);
   if (subject(value)) return { whenTrue: 'present', whenFalse: 'absent' };
   if (value.type === AST_NODE_TYPES.UnaryExpression && value.operator === '!') {
@@ -291,7 +293,7 @@ function holderOf(model: FileModel, context: ReadContext): TSESLint.Scope.Variab
 }
 
 /** The variable that holds exactly what the access returned: `const v = m.get(k)`. */
-function holderVariable(model: FileModel, access: Access): TSESLint.Scope.Variable | null {
+export function holderVariable(model: FileModel, access: Access): TSESLint.Scope.Variable | null {
   const parent = outermostOf(access.node).parent;
   if (parent?.type !== AST_NODE_TYPES.VariableDeclarator || parent.id.type !== AST_NODE_TYPES.Identifier) return null;
   if (unwrap(parent.init!) !== access.node) return null;
@@ -311,7 +313,7 @@ function testOf(node: TSESTree.Node): TSESTree.Node | null {
   }
 }
 
-function exitsEarly(statement: TSESTree.Statement): boolean {
+export function exitsEarly(statement: TSESTree.Statement): boolean {
   if (statement.type === AST_NODE_TYPES.ReturnStatement || statement.type === AST_NODE_TYPES.ThrowStatement) return true;
   if (statement.type === AST_NODE_TYPES.ContinueStatement || statement.type === AST_NODE_TYPES.BreakStatement) return true;
   if (statement.type === AST_NODE_TYPES.BlockStatement) {

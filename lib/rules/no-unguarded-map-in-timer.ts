@@ -20,6 +20,7 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
     defaultOptions: [defaultMapRuleOptions],
     messages: {
       readWriteRace: messageTexts.readWriteRace,
+      duplicateLoad: messageTexts.duplicateLoad,
       liveIteration: messageTexts.liveIteration,
       useGetOrCompute: messageTexts.useGetOrCompute,
       useUpdate: messageTexts.useUpdate,
