@@ -310,25 +310,32 @@ function writtenWhenAbsent(model: FileModel, check: Access, write: Access): bool
 // ---- re-entrancy flags ---------------------------------------------------------------------------------
 
 /**
- * True when the function the access is in lets one run at a time through a flag shared by its
- * runs (a module `let` or `this.busy`): an early return while it is set, the flag set before the
- * first suspension after that, and reset only in a `finally` around the access or after the last
- * suspension (`if (busy) return; busy = true; try { … } finally { busy = false }`).
+ * True when the runs that reach the access go one at a time through a flag shared by the runs (a
+ * module `let` or `this.busy`), in the function the access is in or in the task's own function
+ * around the call that leads there: an early return while it is set, the flag set before the
+ * first suspension after that, and reset only in a `finally` around the access (or the call) or
+ * after the last suspension (`if (busy) return; busy = true; try { … } finally { busy = false }`).
  */
-export function serializedByFlag(model: FileModel, access: Access): boolean {
-  const owner = access.owner;
-  if (!owner || owner.body.type !== AST_NODE_TYPES.BlockStatement) return false;
+export function serializedByFlag(model: FileModel, access: Access, root: Root): boolean {
+  if (access.owner && runsOneAtATime(model, access.owner, access.node)) return true;
+  if (!isFunction(root) || root === access.owner) return false;
+  const call = model.within(model.calls, root).find(({ node }) => access.owner !== null && [...model.calleesOf(node), ...model.callbacksOf(node)].includes(access.owner));
+  return call !== undefined && runsOneAtATime(model, root, call.node);
+}
+
+function runsOneAtATime(model: FileModel, owner: FunctionNode, anchor: TSESTree.Node): boolean {
+  if (owner.body.type !== AST_NODE_TYPES.BlockStatement) return false;
   const suspensions = model.within(model.suspensions, owner);
   const statements = owner.body.body;
   for (const [index, statement] of statements.entries()) {
-    if (statement.range[1] > access.node.range[0]) return false;
+    if (statement.range[1] > anchor.range[0]) return false;
     if (statement.type !== AST_NODE_TYPES.IfStatement || statement.alternate || !exitsEarly(statement.consequent)) continue;
     for (const flag of truthyOperands(statement.test)) {
       if (!sharedFlag(model, flag, owner)) continue;
       const set = statements.slice(index + 1).find((next) => isFlagAssignment(model, next, flag, true));
-      if (!set || set.range[1] > access.node.range[0]) continue;
+      if (!set || set.range[1] > anchor.range[0]) continue;
       if (suspensions.some((s) => s.node.range[0] > statement.range[0] && s.node.range[1] < set.range[0])) continue;
-      if (resetsAfterRun(model, flag, owner, set, access, suspensions)) return true;
+      if (resetsAfterRun(model, flag, owner, set, anchor, suspensions)) return true;
     }
   }
   return false;
@@ -350,8 +357,8 @@ function isFlagAssignment(model: FileModel, statement: TSESTree.Node, flag: TSES
   return value ? isTruthyLiteral(assignment.right) : !isTruthyLiteral(assignment.right);
 }
 
-/** True when every other assignment of the flag in the function comes after its run: in a `finally` around the access, or after the last suspension. */
-function resetsAfterRun(model: FileModel, flag: TSESTree.Node, owner: FunctionNode, set: TSESTree.Node, access: Access, suspensions: readonly Suspension[]): boolean {
+/** True when every other assignment of the flag in the function comes after its run: in a `finally` around the anchor, or after the last suspension. */
+function resetsAfterRun(model: FileModel, flag: TSESTree.Node, owner: FunctionNode, set: TSESTree.Node, anchor: TSESTree.Node, suspensions: readonly Suspension[]): boolean {
   const lastSuspension = suspensions.at(-1);
   return model.assignments.every((assignment) => {
     if (!contains(owner, assignment) || contains(set, assignment) || !sameText(model.sourceCode, assignment.left, flag)) return true;
@@ -359,7 +366,7 @@ function resetsAfterRun(model: FileModel, flag: TSESTree.Node, owner: FunctionNo
     if (lastSuspension && assignment.range[0] > lastSuspension.node.range[1]) return true;
     for (let current: TSESTree.Node = assignment; current.parent && current !== owner; current = current.parent) {
       const parent: TSESTree.Node = current.parent;
-      if (parent.type === AST_NODE_TYPES.TryStatement && parent.finalizer === current && contains(parent.block, access.node)) return true;
+      if (parent.type === AST_NODE_TYPES.TryStatement && parent.finalizer === current && contains(parent.block, anchor)) return true;
     }
     return false;
   });
@@ -504,5 +511,5 @@ function isTruthyLiteral(node: TSESTree.Node): boolean {
  * may still write the map.
  */
 export function instancesApart(model: FileModel, access: Access, group: TaskGroup, root: Root, reach: ReadonlySet<Root>): boolean {
-  return serializedByFlag(model, access) || ownKeysOnly(model, access, group, root, reach);
+  return serializedByFlag(model, access, root) || ownKeysOnly(model, access, group, root, reach);
 }

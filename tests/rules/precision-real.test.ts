@@ -539,6 +539,32 @@ export class Heartbeat {
     }
   }
 }`,
+
+    // silent: the flag lives in the interval callback, around the call into the work
+    `interface Job { id: string }
+declare const queue: { next(): Promise<Job | undefined>; run(job: Job): Promise<boolean> };
+export class JobRunner {
+  private attempts = new Map<string, number>();
+  private running = false;
+  start() {
+    setInterval(async () => {
+      if (this.running) return;
+      this.running = true;
+      try {
+        await this.drain();
+      } finally {
+        this.running = false;
+      }
+    }, 500);
+  }
+  private async drain() {
+    for (let job = await queue.next(); job; job = await queue.next()) {
+      const tried = this.attempts.get(job.id) ?? 0;
+      const ok = await queue.run(job);
+      this.attempts.set(job.id, ok ? 0 : tried + 1);
+    }
+  }
+}`,
   ],
   invalid: [
     // racy: the flag is reset before the await
@@ -717,6 +743,73 @@ export class Heartbeat {
       }
     } finally {
       this.busy = false;
+    }
+  }
+}`,
+            },
+          ],
+        },
+      ],
+    },
+
+    // racy: the flag is reset as soon as the work starts, not when it ends
+    {
+      code: `interface Job { id: string }
+declare const queue: { next(): Promise<Job | undefined>; run(job: Job): Promise<boolean> };
+export class JobRunner {
+  private attempts = new Map<string, number>();
+  private running = false;
+  start() {
+    setInterval(async () => {
+      if (this.running) return;
+      this.running = true;
+      const drained = this.drain();
+      this.running = false;
+      await drained;
+    }, 500);
+  }
+  private async drain() {
+    for (let job = await queue.next(); job; job = await queue.next()) {
+      const tried = this.attempts.get(job.id) ?? 0;
+      const ok = await queue.run(job);
+      this.attempts.set(job.id, ok ? 0 : tried + 1);
+    }
+  }
+}`,
+      errors: [
+        {
+          messageId: 'readWriteRace',
+          line: 17,
+          column: 21,
+          endLine: 19,
+          endColumn: 52,
+          suggestions: [
+            {
+              messageId: 'useUpdate',
+              data: { name: 'this.attempts' },
+              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+
+interface Job { id: string }
+declare const queue: { next(): Promise<Job | undefined>; run(job: Job): Promise<boolean> };
+export class JobRunner {
+  private attempts = new SafeMap<string, number>();
+  private running = false;
+  start() {
+    setInterval(async () => {
+      if (this.running) return;
+      this.running = true;
+      const drained = this.drain();
+      this.running = false;
+      await drained;
+    }, 500);
+  }
+  private async drain() {
+    for (let job = await queue.next(); job; job = await queue.next()) {
+      await this.attempts.update(job.id, async (old) => {
+        const tried = old ?? 0;
+        const ok = await queue.run(job);
+        return ok ? 0 : tried + 1;
+      });
     }
   }
 }`,
