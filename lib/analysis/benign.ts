@@ -15,7 +15,7 @@
  *   from the old entry or other state: tasks that miss together each load, and nothing is lost.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
-import { contains, enclosingFunction, isConstructorThisWrite, isFunction, propertyName, sameText, unwrap, walkAll, walkOwnBody, type FunctionNode } from './ast.js';
+import { contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, sameText, unwrap, walkAll, type FunctionNode } from './ast.js';
 import type { Access, FileModel, Suspension } from './file-model.js';
 import { exitsEarly, holderVariable, polarity } from './sections.js';
 import type { TaskGroup } from './tasks.js';
@@ -222,42 +222,39 @@ function isCall(node: TSESTree.CallExpression, name: string): boolean {
  * made after the last suspension finds the key absent (`if (!m.has(k)) m.set(k, v)`), or keeps
  * what that read finds (`m.set(k, m.get(k) ?? v)`).
  */
-export function settledWrite(model: FileModel, read: Access, write: Access, root: TSESTree.Node, suspensions: readonly Suspension[], accesses: readonly Access[]): boolean {
+export function settledWrite(model: FileModel, read: Access, write: Access, suspensions: readonly Suspension[], accesses: readonly Access[]): boolean {
   if (!read.key || !write.key || !sameText(model.sourceCode, read.key, write.key)) return false;
-  return claimsEntry(model, read, write, root, suspensions) || rechecked(model, read, write, suspensions, accesses);
+  return claimsEntry(model, read, write, suspensions) || rechecked(model, read, write, suspensions, accesses);
 }
 
-function claimsEntry(model: FileModel, read: Access, write: Access, root: TSESTree.Node, suspensions: readonly Suspension[]): boolean {
+function claimsEntry(model: FileModel, read: Access, write: Access, suspensions: readonly Suspension[]): boolean {
   const holder = holderVariable(model, read);
   if (!holder) return false;
   const first = suspensions.find((s) => s.node.range[0] >= read.node.range[1] && !contains(s.node, read.node));
   if (!first || first.node.range[1] > write.node.range[0]) return false;
-  // `holder.flag` (or `holder?.flag`) on the object the read returned
-  const flagOf = (node: TSESTree.Node): string | null => {
-    const value = unwrap(node);
-    if (value.type !== AST_NODE_TYPES.MemberExpression) return null;
-    const object = unwrap(value.object);
-    if (object.type !== AST_NODE_TYPES.Identifier || !holder.references.some((reference) => reference.identifier === object)) return null;
-    return propertyName(value);
-  };
+  // the uses of `holder.flag` (or `holder?.flag`) between the read and the first suspension
   const checked = new Set<string>();
-  walkOwnBody(root, model.sourceCode.visitorKeys, (node) => {
-    if (node.type !== AST_NODE_TYPES.IfStatement || node.alternate || !exitsEarly(node.consequent)) return;
-    if (node.range[0] < read.node.range[1] || node.range[1] > first.node.range[0]) return;
-    for (const operand of truthyOperands(node.test)) {
-      const flag = flagOf(operand);
-      if (flag) checked.add(flag);
-    }
-  });
-  if (checked.size === 0) return false;
-  let claims = false;
-  walkOwnBody(root, model.sourceCode.visitorKeys, (node) => {
-    if (node.type !== AST_NODE_TYPES.AssignmentExpression || node.operator !== '=') return;
-    if (node.range[0] < read.node.range[1] || node.range[1] > first.node.range[0]) return;
-    const flag = flagOf(node.left);
-    if (flag && checked.has(flag) && isTruthyLiteral(node.right)) claims = true;
-  });
-  return claims;
+  const claimed = new Set<string>();
+  for (const { identifier } of holder.references) {
+    if (identifier.range[0] < read.node.range[1] || identifier.range[1] > first.node.range[0]) continue;
+    const member = identifier.parent;
+    if (member?.type !== AST_NODE_TYPES.MemberExpression || member.object !== identifier) continue;
+    const flag = propertyName(member);
+    const use = outermost(member);
+    if (!flag) continue;
+    if (use.parent?.type === AST_NODE_TYPES.AssignmentExpression && use.parent.left === use) {
+      if (use.parent.operator === '=' && isTruthyLiteral(use.parent.right)) claimed.add(flag);
+    } else if (testsFlag(use)) checked.add(flag);
+  }
+  return [...claimed].some((flag) => checked.has(flag));
+}
+
+/** True when node is an operand whose truth alone makes an early exit happen: `if (!s || s.released) return;`. */
+function testsFlag(node: TSESTree.Node): boolean {
+  let current = node;
+  while (current.parent?.type === AST_NODE_TYPES.LogicalExpression && current.parent.operator === '||') current = current.parent;
+  const statement = current.parent;
+  return statement?.type === AST_NODE_TYPES.IfStatement && statement.test === current && !statement.alternate && exitsEarly(statement.consequent);
 }
 
 function rechecked(model: FileModel, read: Access, write: Access, suspensions: readonly Suspension[], accesses: readonly Access[]): boolean {

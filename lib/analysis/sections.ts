@@ -70,7 +70,7 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
       if (!suspension) continue;
       if (!decides(model, context, write, suspension)) continue;
       if (claimed(model, context, write, accesses, suspensions)) break;
-      if (settledWrite(model, read, write, root, suspensions, accesses)) continue;
+      if (settledWrite(model, read, write, suspensions, accesses)) continue;
       if (guards.guards(model, read.node) || guards.guards(model, write.node)) continue;
       if (!taken.has(write.node)) {
         taken.add(write.node);
