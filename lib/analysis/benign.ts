@@ -108,7 +108,7 @@ function distinctSource(model: FileModel, node: TSESTree.Node): 'keys' | 'entrie
     value = unwrap(value.elements[0].argument);
     return iterableOf(model, value);
   }
-  if (value.type !== AST_NODE_TYPES.CallExpression) return null;
+  if (value.type !== AST_NODE_TYPES.CallExpression) return iterableOf(model, value);
   if (isCall(value, 'Object.keys') || isCall(value, 'Object.getOwnPropertyNames')) return 'keys';
   if (isCall(value, 'Object.entries')) return 'entries';
   if (isCall(value, 'Array.from') && value.arguments[0]) return iterableOf(model, unwrap(value.arguments[0]));

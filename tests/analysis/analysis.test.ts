@@ -616,4 +616,16 @@ describe('benign shapes', () => {
     expect(flush('[...counts.keys()]', "\n  counts.set('*', 0);")).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
     expect(flush('[...counts.keys()]', '\n  if (counts.size > 100) counts.clear();')).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
   });
+
+  it('keeps apart the tasks pushed from a loop over distinct keys, the key passed to their function', () => {
+    const pushed = (source: string) =>
+      races(
+        `${counts}async function bump(k: string) {\n  const n = counts.get(k) ?? 0;\n  await save(n);\n  counts.set(k, n + 1);\n}\nexport async function flush(ids: string[], idSet: Set<string>) {\n  const pending: Promise<void>[] = [];\n  for (const id of ${source}) pending.push(bump(id));\n  await Promise.all(pending);\n}`,
+        'promise-all',
+      );
+    expect(pushed('new Set(ids)')).toEqual([]);
+    expect(pushed('idSet')).toEqual([]);
+    expect(pushed('counts.keys()')).toEqual([]);
+    expect(pushed('ids')).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+  });
 });
