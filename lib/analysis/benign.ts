@@ -59,19 +59,17 @@ function taskKeys(model: FileModel, group: TaskGroup, root: FunctionNode): Set<V
     if (parameter) addUnchanged(model, keys, parameter);
     return keys;
   }
-  // `for (const id of idSet) pending.push(bump(id))`: every call of the task passes the loop's key
+  // `for (const id of idSet) pending.push(bump(id))`: the one call of the task, in a loop over
+  // distinct keys, passes the loop's key (a second call, in the loop or another, could repeat it)
   const home = enclosingFunction(group.origin);
   const calls = model.calls.filter(({ node, owner }) => owner === home && model.calleesOf(node).includes(root));
-  let index = -1;
-  for (const { node } of calls) {
-    const loop = enclosingLoop(node);
-    const source = loop && distinctSource(model, loop.right);
-    const declared = loop?.left.type === AST_NODE_TYPES.VariableDeclaration ? loop.left.declarations[0]?.id : undefined;
-    const key = source && declared ? keyPattern(declared, source) : null;
-    const at = key ? node.arguments.findIndex((argument) => unwrap(argument).type === AST_NODE_TYPES.Identifier && (unwrap(argument) as TSESTree.Identifier).name === key.name) : -1;
-    if (at < 0 || (index >= 0 && at !== index)) return keys;
-    index = at;
-  }
+  if (calls.length !== 1) return keys;
+  const call = calls[0]!.node;
+  const loop = enclosingLoop(call);
+  const source = loop && distinctSource(model, loop.right);
+  const declared = loop?.left.type === AST_NODE_TYPES.VariableDeclaration ? loop.left.declarations[0]?.id : undefined;
+  const key = source && declared ? keyPattern(declared, source) : null;
+  const index = key ? call.arguments.findIndex((argument) => unwrap(argument).type === AST_NODE_TYPES.Identifier && (unwrap(argument) as TSESTree.Identifier).name === key.name) : -1;
   const parameter = index >= 0 ? root.params[index] : undefined;
   if (parameter?.type === AST_NODE_TYPES.Identifier) addUnchanged(model, keys, parameter);
   return keys;

@@ -618,14 +618,17 @@ describe('benign shapes', () => {
   });
 
   it('keeps apart the tasks pushed from a loop over distinct keys, the key passed to their function', () => {
-    const pushed = (source: string) =>
+    const pushed = (loops: string) =>
       races(
-        `${counts}async function bump(k: string) {\n  const n = counts.get(k) ?? 0;\n  await save(n);\n  counts.set(k, n + 1);\n}\nexport async function flush(ids: string[], idSet: Set<string>) {\n  const pending: Promise<void>[] = [];\n  for (const id of ${source}) pending.push(bump(id));\n  await Promise.all(pending);\n}`,
+        `${counts}async function bump(k: string) {\n  const n = counts.get(k) ?? 0;\n  await save(n);\n  counts.set(k, n + 1);\n}\nexport async function flush(ids: string[], idSet: Set<string>) {\n  const pending: Promise<void>[] = [];\n  ${loops}\n  await Promise.all(pending);\n}`,
         'promise-all',
       );
-    expect(pushed('new Set(ids)')).toEqual([]);
-    expect(pushed('idSet')).toEqual([]);
-    expect(pushed('counts.keys()')).toEqual([]);
-    expect(pushed('ids')).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+    const loop = (source: string) => `for (const id of ${source}) pending.push(bump(id));`;
+    expect(pushed(loop('new Set(ids)'))).toEqual([]);
+    expect(pushed(loop('idSet'))).toEqual([]);
+    expect(pushed(loop('counts.keys()'))).toEqual([]);
+    expect(pushed(loop('ids'))).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+    // two loops over one Set start two tasks per key
+    expect(pushed(`${loop('idSet')}\n  ${loop('idSet')}`)).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
   });
 });
