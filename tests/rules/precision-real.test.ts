@@ -148,6 +148,31 @@ export async function publishAll() {
       ],
     },
 
+    // racy: the tasks are apart, but a request handler records into the same route meanwhile
+    {
+      code: `declare function publish(route: string, ms: number): Promise<void>;
+const latencyByRoute: Record<string, number> = {};
+export function observe(route: string, ms: number) {
+  latencyByRoute[route] = ms;
+}
+export async function publishAll() {
+  await Promise.all(Object.keys(latencyByRoute).map(async (route) => {
+    const ms = latencyByRoute[route] ?? 0;
+    await publish(route, ms);
+    delete latencyByRoute[route];
+  }));
+}`,
+      errors: [
+        {
+          messageId: 'readWriteRace',
+          line: 8,
+          column: 16,
+          endLine: 10,
+          endColumn: 33,
+        },
+      ],
+    },
+
     // racy: a task clears the map
     {
       code: `interface Profile { id: string; version: number }
