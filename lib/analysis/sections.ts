@@ -5,8 +5,8 @@
  * guard are left out.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
-import { settledWrite } from './benign.js';
 import { calleeText, contains, isFunction, propertyName, sameText, unwrap, walkOwnBody, type FunctionNode } from './ast.js';
+import { settledWrite } from './benign.js';
 import type { Access, FileModel, Suspension } from './file-model.js';
 
 export interface ReadWriteSection {
