@@ -955,7 +955,7 @@ const ${m} = new Map<string, ${e.type}>();
 export async function ${fn}(ids: readonly string[]): Promise<${e.type}[]> {
   return Promise.all(
     ids.map(async (id) => {
-      const cached = ${m}.get(id); //@site P readWriteRace
+      const cached = ${m}.get(id); //@site P duplicateLoad
       if (cached !== undefined) return cached;
       const loaded = await ${e.load}(id);
       ${m}.set(id, loaded);

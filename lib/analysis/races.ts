@@ -5,6 +5,7 @@
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
+import { instancesApart } from './benign.js';
 import type { Access, FileModel } from './file-model.js';
 import { lazyInitsIn, type LazyInitSection } from './lazy-init.js';
 import type { MapBinding } from './maps.js';
@@ -35,7 +36,7 @@ export function findRaces(model: FileModel, source: SourceKind, guards: GuardMat
           const access = subjectOf(section);
           if (reported.has(access.node) || !isShared(access, task, reach.roles)) continue;
           const writes = section.type === 'lazy-init' ? section.writes : model.writesOf(access.identity);
-          const writer = conflictingWriter(access, writes, group, task, index, reaches);
+          const writer = conflictingWriter(model, access, writes, group, task, index, reaches);
           if (!writer) continue;
           reported.add(access.node);
           races.push({ section, group, writer });
@@ -170,9 +171,11 @@ function isShared(access: Subject, task: Task, reach: ReadonlyMap<TSESTree.Node,
 }
 
 /** Who can write the map while the section waits, in the message's words; null when no one can. */
-function conflictingWriter(access: Subject, writes: readonly Write[], group: TaskGroup, task: Task, index: number, reaches: readonly Reach[]): string | null {
+function conflictingWriter(model: FileModel, access: Subject, writes: readonly Write[], group: TaskGroup, task: Task, index: number, reaches: readonly Reach[]): string | null {
   const inReach = (reach: Reach) => (write: Write) => write.owner !== null && [...reach.all].some((root) => ownedByRoot(write, root));
-  if (task.many && writes.some(inReach(reaches[index]!))) return manyPhrase(group);
+  // instances that each touch only their own key, or that a re-entrancy flag serializes, never meet
+  const apart = () => 'kind' in access && instancesApart(model, access as Access, group, task.root, reaches[index]!.all);
+  if (task.many && writes.some(inReach(reaches[index]!)) && !apart()) return manyPhrase(group);
   for (let other = 0; other < group.tasks.length; other++) {
     if (other === index) continue;
     const write = writes.find(inReach(reaches[other]!));

@@ -11,6 +11,7 @@ import { FileModel } from './file-model.js';
 import { planFixes, type FixId, type Plan } from './fixes.js';
 import { awaitedCall, type LazyInitSection } from './lazy-init.js';
 import { findClonedMaps, findRaces, kindLabel, line, type Race } from './races.js';
+import { isDuplicateLoad } from './benign.js';
 import { GuardMatcher } from './sections.js';
 import type { SourceKind } from './tasks.js';
 
@@ -23,16 +24,18 @@ export interface MapRuleOptions {
   runtimeModule?: string;
   /** Apply the rewrite on `eslint --fix` (otherwise it is offered as a suggestion only). */
   autofix?: boolean;
+  /** Report read-through fills that only repeat a load (`duplicateLoad`), or leave them out. */
+  duplicateLoads?: 'report' | 'off';
 }
 
 /** The messages of every maprace rule; the worker rule adds `clonedMap`. */
-export type RaceMessageId = 'readWriteRace' | 'liveIteration' | 'liveKeyIteration' | 'lazyInitRace' | FixId;
+export type RaceMessageId = 'readWriteRace' | 'duplicateLoad' | 'liveIteration' | 'liveKeyIteration' | 'lazyInitRace' | FixId;
 export type MessageId = RaceMessageId | 'clonedMap';
 
 export const defaultRuntimeModule = 'eslint-plugin-maprace/runtime';
 
 /** The options every maprace rule defaults to (its `defaultOptions` is `[defaultMapRuleOptions]`). */
-export const defaultMapRuleOptions: MapRuleOptions = { guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false };
+export const defaultMapRuleOptions: MapRuleOptions = { guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false, duplicateLoads: 'report' };
 
 /** The options schema of every maprace rule (ESLint validates the options against it). */
 export const mapRuleSchema: JSONSchema4[] = [
@@ -54,6 +57,11 @@ export const mapRuleSchema: JSONSchema4[] = [
       },
       runtimeModule: { type: 'string', minLength: 1, description: 'The module the fixes import SafeMap from.' },
       autofix: { type: 'boolean', description: 'Apply the rewrite on eslint --fix, not only as a suggestion.' },
+      duplicateLoads: {
+        type: 'string',
+        enum: ['report', 'off'],
+        description: 'Report read-through fills whose value depends only on the key (work repeated, no value lost), or leave them out.',
+      },
     },
   },
 ];
@@ -66,6 +74,8 @@ export const mapRuleSchema: JSONSchema4[] = [
 export const messageTexts: Record<MessageId, string> = {
   readWriteRace:
     "Lost update on {{kind}} '{{name}}': read on line {{readLine}}, {{suspension}} on line {{awaitLine}}, written on line {{writeLine}} in {{source}}, {{writer}}. Go: concurrent map read and map write. {{advice}}",
+  duplicateLoad:
+    "Duplicate load into {{kind}} '{{name}}': checked on line {{readLine}}, {{suspension}} on line {{awaitLine}}, filled on line {{writeLine}} in {{source}}, {{writer}}. Tasks that miss at the same time each load the same entry: no value lost, work repeated. Go: concurrent map read and map write. {{advice}}",
   liveIteration:
     "Live iteration of {{kind}} '{{name}}': the loop on line {{loopLine}} waits at {{suspension}} on line {{awaitLine}} in {{source}}, {{writer}}. Go: concurrent map iteration and map write. Iterate a copy ([...{{name}}]) or SafeMap.snapshot().",
   liveKeyIteration:
@@ -89,7 +99,7 @@ interface FileContext {
 
 /** A race to report: where, which message with which data, and its rewrite (as a fix and a suggestion). */
 export interface RaceReport {
-  messageId: 'readWriteRace' | 'liveIteration' | 'liveKeyIteration' | 'lazyInitRace';
+  messageId: 'readWriteRace' | 'duplicateLoad' | 'liveIteration' | 'liveKeyIteration' | 'lazyInitRace';
   loc: TSESTree.SourceLocation;
   data: Record<string, string | number>;
   /** The rewrite for `eslint --fix`: only with `autofix`, and only where it cannot make a crash of the race. */
@@ -120,9 +130,11 @@ export function mapRuleAnalysis(context: FileContext, options: MapRuleOptions): 
   const model = () => modelOf(context.sourceCode, options.safeTypes ?? []);
   return {
     races(source) {
-      const races = findRaces(model(), source, guards);
-      const plans = planFixes(model(), races.map((race) => race.section), runtimeModule, context.physicalFilename);
-      return races.map((race, index) => raceReport(race, plans[index]!, options.autofix === true));
+      const races = findRaces(model(), source, guards)
+        .map((race) => ({ race, duplicateLoad: race.section.type === 'read-write' && isDuplicateLoad(model(), race.section.read, race.section.write) }))
+        .filter(({ duplicateLoad }) => !duplicateLoad || options.duplicateLoads !== 'off');
+      const plans = planFixes(model(), races.map(({ race }) => race.section), runtimeModule, context.physicalFilename);
+      return races.map(({ race, duplicateLoad }, index) => raceReport(race, plans[index]!, options.autofix === true, duplicateLoad));
     },
     clonedMaps() {
       return findClonedMaps(model()).map((cloned) => ({
@@ -159,7 +171,7 @@ function modelOf(sourceCode: TSESLint.SourceCode, safeTypes: readonly string[]):
   return model;
 }
 
-function raceReport(race: Race, plan: Plan, autofix: boolean): RaceReport {
+function raceReport(race: Race, plan: Plan, autofix: boolean, duplicateLoad: boolean): RaceReport {
   const { section } = race;
   if (section.type === 'lazy-init') return lazyInitReport(race, section);
   const first = section.type === 'read-write' ? section.read : section.loop;
@@ -179,9 +191,9 @@ function raceReport(race: Race, plan: Plan, autofix: boolean): RaceReport {
   }
   const { read, write } = section;
   return {
-    messageId: 'readWriteRace',
+    messageId: duplicateLoad ? 'duplicateLoad' : 'readWriteRace',
     loc: { start: read.node.loc.start, end: write.node.loc.end },
-    data: { ...base, readLine: line(read.node), writeLine: line(write.node), advice: adviceFor(plan) },
+    data: { ...base, readLine: line(read.node), writeLine: line(write.node), advice: adviceFor(plan, duplicateLoad) },
     suggest,
     fix,
   };
@@ -210,10 +222,11 @@ function lazyInitReport(race: Race, section: LazyInitSection): RaceReport {
   };
 }
 
-function adviceFor(plan: Plan): string {
+function adviceFor(plan: Plan, duplicateLoad: boolean): string {
   const id = plan.fix?.id;
-  const what =
-    id === 'useGetOrCompute'
+  const what = duplicateLoad
+    ? 'Store the promise before awaiting, or use SafeMap.getOrCompute.'
+    : id === 'useGetOrCompute'
       ? 'Use SafeMap.getOrCompute or guard the section.'
       : id === 'useUpdate'
         ? 'Use SafeMap.update or guard the section.'

@@ -7,6 +7,7 @@
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, isFunction, propertyName, sameText, unwrap, walkOwnBody, type FunctionNode } from './ast.js';
 import { continuationAcross, continuationsIn } from './continuations.js';
+import { settledWrite } from './benign.js';
 import type { Access, FileModel, Suspension } from './file-model.js';
 
 export interface ReadWriteSection {
@@ -73,6 +74,7 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
       if (!suspension || exclusive(suspension.node, read.node, root)) continue;
       if (!decides(model, context, write, suspension)) continue;
       if (claimed(model, context, write, accesses, gaps)) break;
+      if (settledWrite(model, read, write, gaps, accesses)) continue;
       if (guards.guards(model, read.node) || guards.guards(model, write.node)) continue;
       if (!taken.has(write.node)) {
         taken.add(write.node);
@@ -264,7 +266,7 @@ interface Polarity {
 const unknown: Polarity = { whenTrue: null, whenFalse: null };
 
 /** What a test being true or false says about the key of the check (subject: the check or its holder). */
-function polarity(test: TSESTree.Node, subject: (node: TSESTree.Node) => boolean): Polarity {
+export function polarity(test: TSESTree.Node, subject: (node: TSESTree.Node) => boolean): Polarity {
   const value = unwrap(test);
   if (subject(value)) return { whenTrue: 'present', whenFalse: 'absent' };
   if (value.type === AST_NODE_TYPES.UnaryExpression && value.operator === '!') {
@@ -301,7 +303,7 @@ function holderOf(model: FileModel, context: ReadContext): TSESLint.Scope.Variab
 }
 
 /** The variable that holds exactly what the access returned: `const v = m.get(k)`. */
-function holderVariable(model: FileModel, access: Access): TSESLint.Scope.Variable | null {
+export function holderVariable(model: FileModel, access: Access): TSESLint.Scope.Variable | null {
   const parent = outermostOf(access.node).parent;
   if (parent?.type !== AST_NODE_TYPES.VariableDeclarator || parent.id.type !== AST_NODE_TYPES.Identifier) return null;
   if (unwrap(parent.init!) !== access.node) return null;

@@ -20,6 +20,7 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
     defaultOptions: [defaultMapRuleOptions],
     messages: {
       readWriteRace: messageTexts.readWriteRace,
+      duplicateLoad: messageTexts.duplicateLoad,
       liveIteration: messageTexts.liveIteration,
       liveKeyIteration: messageTexts.liveKeyIteration,
       lazyInitRace: messageTexts.lazyInitRace,

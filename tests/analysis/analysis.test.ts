@@ -4,6 +4,7 @@
  */
 import type { TSESTree } from '@typescript-eslint/utils';
 import { describe, expect, it } from 'vitest';
+import { isDuplicateLoad } from '../../lib/analysis/benign.js';
 import type { FileModel } from '../../lib/analysis/file-model.js';
 import { findClonedMaps, findRaces } from '../../lib/analysis/races.js';
 import { GuardMatcher, sectionsIn } from '../../lib/analysis/sections.js';
@@ -641,5 +642,60 @@ class Counter {
 const counter = new Counter();
 export const all = (ids: string[]) => Promise.all(ids.map((id) => counter.bump(id)));`;
     expect(races(sharedCode, 'promise-all')).toEqual(['this.counts.get(id) -> this.counts.set(id, n + 1) | while other tasks write it']);
+  });
+});
+
+describe('benign shapes', () => {
+  /** Each body's one section, classified: a duplicate load or a lost update. */
+  const fills = (body: string) => {
+    const model = modelOf(
+      `const m = new Map<string, unknown>();\nlet offset = 0;\nexport function shift() { offset++; }\ndeclare function load(k: string): Promise<number>;\ndeclare function audit(k: string): Promise<void>;\nexport async function task(k: string, user: string) {\n${body}\n}`,
+    );
+    const fn = model.sourceCode.ast.body.at(-1) as TSESTree.ExportNamedDeclaration;
+    return sectionsIn(model, fn.declaration as TSESTree.FunctionDeclaration, new GuardMatcher([])).map((section) =>
+      section.type === 'read-write' && isDuplicateLoad(model, section.read, section.write) ? 'duplicate load' : 'lost update',
+    );
+  };
+
+  it('calls a fill whose value is loaded from the key alone a duplicate load', () => {
+    expect(fills('if (!m.has(k)) m.set(k, await load(k));')).toEqual(['duplicate load']);
+    expect(fills('let v = m.get(k);\nif (!v) {\n  v = await load(k);\n  m.set(k, v);\n}\nreturn v;')).toEqual(['duplicate load']);
+    expect(fills('const hit = m.get(k);\nif (hit !== undefined) return hit;\nconst loaded = await load(k);\nm.set(k, { loaded, at: Date.now() });')).toEqual(['duplicate load']);
+  });
+
+  it('keeps a lost update for the old value, another input, other state, a marker or a refresh', () => {
+    expect(fills('const n = (m.get(k) as number) ?? 0;\nm.set(k, n + (await load(k)));')).toEqual(['lost update']);
+    expect(fills('if (m.has(k)) return;\nawait audit(k);\nm.set(k, user);')).toEqual(['lost update']);
+    expect(fills('if (!m.has(k)) m.set(k, (await load(k)) + offset);')).toEqual(['lost update']);
+    expect(fills('if (!m.has(k)) {\n  await audit(k);\n  m.set(k, true);\n}')).toEqual(['lost update']);
+    expect(fills('const hit = m.get(k) as { stale: boolean } | undefined;\nif (hit && !hit.stale) return;\nm.set(k, await load(k));')).toEqual(['lost update']);
+  });
+
+  const counts = `declare function save(n: number): Promise<void>;\nconst counts = new Map<string, number>();\n`;
+  const flush = (source: string, extra = '') =>
+    races(`${counts}export const flush = (ids: string[], idSet: Set<string>) => Promise.all(${source}.map(async (k) => {\n  const n = counts.get(k) ?? 0;\n  await save(n);\n  counts.set(k, n + 1);${extra}\n}));`, 'promise-all');
+
+  it('keeps apart the tasks of a snapshot of distinct keys that touch only their own key', () => {
+    for (const source of ['[...counts.keys()]', 'Array.from(counts.keys())', '[...new Set(ids)]', 'Array.from(new Set(ids))', '[...idSet]']) {
+      expect(flush(source), source).toEqual([]);
+    }
+    expect(flush('ids')).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+    expect(flush('[...counts.keys()]', "\n  counts.set('*', 0);")).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+    expect(flush('[...counts.keys()]', '\n  if (counts.size > 100) counts.clear();')).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+  });
+
+  it('keeps apart the tasks pushed from a loop over distinct keys, the key passed to their function', () => {
+    const pushed = (loops: string) =>
+      races(
+        `${counts}async function bump(k: string) {\n  const n = counts.get(k) ?? 0;\n  await save(n);\n  counts.set(k, n + 1);\n}\nexport async function flush(ids: string[], idSet: Set<string>) {\n  const pending: Promise<void>[] = [];\n  ${loops}\n  await Promise.all(pending);\n}`,
+        'promise-all',
+      );
+    const loop = (source: string) => `for (const id of ${source}) pending.push(bump(id));`;
+    expect(pushed(loop('new Set(ids)'))).toEqual([]);
+    expect(pushed(loop('idSet'))).toEqual([]);
+    expect(pushed(loop('counts.keys()'))).toEqual([]);
+    expect(pushed(loop('ids'))).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
+    // two loops over one Set start two tasks per key
+    expect(pushed(`${loop('idSet')}\n  ${loop('idSet')}`)).toEqual(['counts.get(k) -> counts.set(k, n + 1) | while other tasks write it']);
   });
 });

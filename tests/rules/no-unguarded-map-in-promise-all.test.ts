@@ -136,7 +136,7 @@ export const recordAll = (routes: string[]) => Promise.all(routes.map(async (rou
     },
   ],
   invalid: [
-    // check-then-act in a mapped callback's helper: two tasks miss and both load
+    // check-then-act in a mapped callback's helper: two tasks miss and both load (a duplicate load: the value comes from the key alone)
     {
       code: `${declarations}
 const users = new Map<string, User>();
@@ -150,7 +150,7 @@ async function getUser(id: string): Promise<User> {
 export const loadTeam = (ids: string[]) => Promise.all(ids.map((id) => getUser(id)));`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 7,
           column: 18,
           endLine: 10,
@@ -164,7 +164,7 @@ export const loadTeam = (ids: string[]) => Promise.all(ids.map((id) => getUser(i
             awaitLine: 9,
             source: 'Promise.all tasks',
             writer: 'while other tasks write it',
-            advice: 'Use SafeMap.getOrCompute or guard the section.',
+            advice: 'Store the promise before awaiting, or use SafeMap.getOrCompute.',
           },
           suggestions: [
             {
@@ -466,12 +466,12 @@ async function ensure(id: string): Promise<void> {
 export const preload = (ids: string[]) => Promise.all(ids.map(ensure));`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 7,
           column: 8,
           endLine: 9,
           endColumn: 24,
-          data: taskRace({ name: 'users', read: 7, advice: 'Use SafeMap.getOrCompute or guard the section.' }),
+          data: taskRace({ name: 'users', read: 7, advice: 'Store the promise before awaiting, or use SafeMap.getOrCompute.' }),
           suggestions: [
             {
               messageId: 'useGetOrCompute',
@@ -819,7 +819,7 @@ export class Repo {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 8,
           suggestions: [
             {

@@ -15,7 +15,7 @@ const lint = (options: unknown) =>
 
 describe('rule options', () => {
   it('accepts every documented option', () => {
-    expect(lint({ guards: ['db.transaction', '/^queue\\./u'], safeTypes: ['LockedMap'], runtimeModule: '#runtime', autofix: true })).toEqual([]);
+    expect(lint({ guards: ['db.transaction', '/^queue\\./u'], safeTypes: ['LockedMap'], runtimeModule: '#runtime', autofix: true, duplicateLoads: 'off' })).toEqual([]);
   });
 
   it.each([
@@ -24,6 +24,7 @@ describe('rule options', () => {
     [{ autofix: 'yes' }, /autofix.*should be boolean|should be boolean/u],
     [{ runtimeModule: '' }, /runtimeModule.*fewer than 1|must NOT have fewer than 1 characters|should NOT be shorter than 1 characters/u],
     [{ safeTypes: ['A', 'A'] }, /duplicate items/u],
+    [{ duplicateLoads: 'ignore' }, /"ignore" (?:should|must) be equal to one of the allowed values/u],
   ])('rejects %j with a schema error naming the rule', (options, message) => {
     expect(() => lint(options)).toThrow(/maprace\/no-unguarded-map-in-timer/u);
     expect(() => lint(options)).toThrow(message);

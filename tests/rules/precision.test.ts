@@ -93,7 +93,7 @@ export const renderAll = (ids: string[]) => Promise.all(ids.map(async (id) => {
   if (pages.has(id)) return;
   pages.set(id, await render(id));
 }));`,
-    expected: ['4:7-5:34 promise-all/readWriteRace'],
+    expected: ['4:7-5:34 promise-all/duplicateLoad'],
   },
   {
     name: 'an await on the branch that does not read, against an await after both branches',
