@@ -8,8 +8,10 @@ import type { TSESLint, TSESTree } from '@typescript-eslint/utils';
 import type { JSONSchema4 } from '@typescript-eslint/utils/json-schema';
 import { FileModel } from './file-model.js';
 import { planFixes, type FixId, type Plan } from './fixes.js';
+import { findLatePublications } from './publications.js';
 import { findClonedMaps, findRaces, kindLabel, line, type Race } from './races.js';
 import { GuardMatcher } from './sections.js';
+import { findStaleTimers } from './stale-timers.js';
 import type { SourceKind } from './tasks.js';
 
 export interface MapRuleOptions {
@@ -23,9 +25,9 @@ export interface MapRuleOptions {
   autofix?: boolean;
 }
 
-/** The messages of every maprace rule; the worker rule adds `clonedMap`. */
+/** The messages of every maprace rule; the worker rule adds `clonedMap` and `latePublication`, the timer rule `staleTimer`. */
 export type RaceMessageId = 'readWriteRace' | 'liveIteration' | FixId;
-export type MessageId = RaceMessageId | 'clonedMap';
+export type MessageId = RaceMessageId | 'clonedMap' | 'latePublication' | 'staleTimer';
 
 export const defaultRuntimeModule = 'eslint-plugin-maprace/runtime';
 
@@ -64,6 +66,10 @@ export const messageTexts: Record<MessageId, string> = {
     "{{kind}} '{{name}}' is iterated on line {{loopLine}} with {{suspension}} in the loop (line {{awaitLine}}) inside {{source}}, {{writer}} (Go: concurrent map iteration and map write). Iterate a copy ([...{{name}}]) or SafeMap.snapshot().",
   clonedMap:
     "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}}, and it is written on line {{writeLine}}: structured clone sends a copy, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
+  latePublication:
+    "{{kind}} '{{name}}' gets key '{{key}}' on line {{writeLine}} only after the await on line {{awaitLine}} that follows the request, but {{handler}} (line {{handlerLine}}) reads it: a reply that arrives during the await finds no entry and is dropped. Set the entry before sending.",
+  staleTimer:
+    "setTimeout on line {{line}} deletes key '{{key}}' of {{kind}} '{{name}}' after {{delay}}, but its handle is dropped: when '{{key}}' is set again before it fires (line {{writeLine}} runs on every call), the old timer deletes the new entry. Keep the handle with the entry and clearTimeout it on the next set (or check the entry is still the one set).",
   useGetOrCompute: "Make '{{name}}' a SafeMap and load the entry with getOrCompute (one load however many tasks miss).",
   useUpdate: "Make '{{name}}' a SafeMap and do the read-modify-write in update (serialized per key).",
   useWithLock: "Make '{{name}}' a SafeMap and run the section in withLock, reading and writing through the view.",
@@ -93,10 +99,18 @@ export interface ClonedMapReport {
   data: Record<string, string | number>;
 }
 
-/** What a rule's `create` gets back: the races of its task source, and maps copied into workers. */
+/** A report that needs no fix: where, and the data of its message. */
+export interface PlainReport {
+  node: TSESTree.Node;
+  data: Record<string, string | number>;
+}
+
+/** What a rule's `create` gets back: the races of its task source, maps copied into workers, keys published late, timers never cancelled. */
 export interface MapRuleAnalysis {
   races(source: SourceKind): RaceReport[];
   clonedMaps(): ClonedMapReport[];
+  latePublications(): PlainReport[];
+  staleTimers(): PlainReport[];
 }
 
 /**
@@ -118,6 +132,35 @@ export function mapRuleAnalysis(context: FileContext, options: MapRuleOptions): 
       return findClonedMaps(model()).map((cloned) => ({
         node: cloned.ref,
         data: { ...cloned.access, via: cloned.via === 'workerData' ? 'workerData' : 'postMessage', line: line(cloned.ref), writeLine: line(cloned.writer.node) },
+      }));
+    },
+    latePublications() {
+      const { sourceCode } = context;
+      return findLatePublications(model()).map(({ write, suspension, handler }) => ({
+        node: write.node,
+        data: {
+          kind: kindLabel(write.map.kind),
+          name: write.map.name,
+          key: sourceCode.getText(write.key!),
+          writeLine: line(write.node),
+          awaitLine: line(suspension.node),
+          handler: handler.label,
+          handlerLine: line(handler.origin),
+        },
+      }));
+    },
+    staleTimers() {
+      const { sourceCode } = context;
+      return findStaleTimers(model()).map(({ timer, removal, write }) => ({
+        node: timer,
+        data: {
+          kind: kindLabel(removal.map.kind),
+          name: removal.map.name,
+          key: sourceCode.getText(removal.key!),
+          line: line(timer),
+          delay: timer.arguments[1] ? sourceCode.getText(timer.arguments[1]) : 'a tick',
+          writeLine: line(write.node),
+        },
       }));
     },
   };

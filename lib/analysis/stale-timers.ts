@@ -1,0 +1,147 @@
+/**
+ * Stale timers: an entry is set and a timer is started to delete it later, but the timer's handle
+ * is dropped, so nothing cancels it when the key is set again:
+ *
+ *     this.tokens.set(user, token);
+ *     setTimeout(() => this.tokens.delete(user), ttl);   // deletes the token set by the next call too
+ *
+ * What this looks for:
+ * - a `setTimeout` whose callback (a function literal) deletes a key of a map (`m.delete(k)`,
+ *   `delete record[k]`) without checking first which entry is there: a delete under an `if` (or
+ *   `?:`, `&&`) whose test reads the map, or a local read from it, is a check
+ *   (`if (m.get(k) === entry) m.delete(k)`, `if (e && e.expires <= Date.now())`), and so is an
+ *   early return under such an `if`;
+ * - its handle dropped: the call (or `.unref()` of it) is a statement of its own, `void`ed, or
+ *   stored in a local that nothing but `.unref()` uses. A handle kept anywhere else (a field, a
+ *   map of timers, returned, passed on) is taken to be cleared by whoever keeps it;
+ * - in the function that starts the timer, a write of the same map with the same key (`set`,
+ *   `add`, `record[k] = …`): that function can run again with the same key before the timer fires.
+ *   Not when the function runs once (module top level, a constructor), nor when the key is new on
+ *   every run (a local from `randomUUID()`, `nanoid()`, `Symbol()`, `next++`).
+ * A write of the key from another function of the file is not followed yet.
+ */
+import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
+import { calleeText, contains, enclosingFunction, isFunction, outermost, propertyName, sameText, unwrap, walkAll, walkOwnBody, type FunctionNode } from './ast.js';
+import type { Access, FileModel } from './file-model.js';
+import { timerOf } from './tasks.js';
+
+export interface StaleTimer {
+  /** The `setTimeout(…)` call whose handle is dropped. */
+  timer: TSESTree.CallExpression;
+  /** The delete in its callback. */
+  removal: Access;
+  /** The write of the same key in the function that starts the timer. */
+  write: Access;
+}
+
+const uniqueFactories = /(?:^|\.)(?:randomUUID|uuid|uuidv4|v4|nanoid|ulid|cuid|createId|Symbol)$/u;
+
+export function findStaleTimers(model: FileModel): StaleTimer[] {
+  const found: StaleTimer[] = [];
+  for (const { node: timer } of model.calls) {
+    if (timer.type !== AST_NODE_TYPES.CallExpression || timerOf(timer) !== 'setTimeout' || !timer.arguments[0]) continue;
+    const callback = unwrap(timer.arguments[0]);
+    if (!isFunction(callback) || !handleDropped(model, timer)) continue;
+    const host = enclosingFunction(timer);
+    if (!host || runsOnce(host)) continue;
+    const accesses = model.within(model.accesses, callback);
+    for (const removal of accesses) {
+      if (removal.method !== 'delete' || !removal.key || isUnique(model, removal.key)) continue;
+      if (checksEntry(model, callback, removal, accesses)) continue;
+      const write = model
+        .within(model.accesses, host)
+        .find((access) => access.identity === removal.identity && isKeyWrite(access) && sameText(model.sourceCode, access.key!, removal.key!));
+      if (write) {
+        found.push({ timer, removal, write });
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+function isKeyWrite(access: Access): boolean {
+  return access.kind === 'write' && access.key !== null && (access.method === 'set' || access.method === 'add' || access.method === '[]');
+}
+
+/**
+ * True when nothing keeps the timer's handle: `setTimeout(…);`, `setTimeout(…).unref();`,
+ * `void setTimeout(…)`, or `const t = setTimeout(…)` with `t` unused but for `t.unref()`.
+ */
+function handleDropped(model: FileModel, timer: TSESTree.CallExpression): boolean {
+  let value: TSESTree.Node = outermost(timer);
+  while (isRefCall(value.parent?.parent, value)) value = outermost(value.parent!.parent!);
+  const use = value.parent;
+  if (use?.type === AST_NODE_TYPES.ExpressionStatement) return true;
+  if (use?.type === AST_NODE_TYPES.UnaryExpression && use.operator === 'void') return true;
+  if (use?.type !== AST_NODE_TYPES.VariableDeclarator || use.init !== value || use.id.type !== AST_NODE_TYPES.Identifier) return false;
+  const variable = model.sourceCode.getDeclaredVariables(use)[0];
+  return variable?.references.every((reference) => reference.init || isRefCall(reference.identifier.parent?.parent, reference.identifier)) ?? false;
+}
+
+/** True for `handle.unref()` / `handle.ref()` called on value. */
+function isRefCall(call: TSESTree.Node | undefined, value: TSESTree.Node): boolean {
+  if (call?.type !== AST_NODE_TYPES.CallExpression) return false;
+  const callee = call.callee;
+  return callee.type === AST_NODE_TYPES.MemberExpression && callee.object === value && ['unref', 'ref'].includes(propertyName(callee) ?? '');
+}
+
+/** Module code and constructors run once (per instance): the key cannot be set again before the timer fires. */
+function runsOnce(host: FunctionNode): boolean {
+  return host.parent?.type === AST_NODE_TYPES.MethodDefinition && host.parent.kind === 'constructor';
+}
+
+/** A key that is new on every run: a local from randomUUID() & co or a counter's `next++`. */
+function isUnique(model: FileModel, key: TSESTree.Node): boolean {
+  const value = unwrap(key);
+  if (value.type !== AST_NODE_TYPES.Identifier) return false;
+  const variable = ASTUtils.findVariable(model.sourceCode.getScope(value), value);
+  const definition = variable?.defs[0];
+  if (variable?.defs.length !== 1 || definition?.node.type !== AST_NODE_TYPES.VariableDeclarator || !definition.node.init) return false;
+  if ((definition.parent as TSESTree.VariableDeclaration).kind !== 'const') return false;
+  const init = unwrap(definition.node.init);
+  if (init.type === AST_NODE_TYPES.UpdateExpression && init.operator === '++') return true;
+  return init.type === AST_NODE_TYPES.CallExpression && uniqueFactories.test(calleeText(init.callee) ?? '');
+}
+
+/**
+ * True when the callback looks at the entry before deleting it: the delete (or a `return` before
+ * it) is under a test that reads the map, directly or through a local read from it.
+ */
+function checksEntry(model: FileModel, callback: FunctionNode, removal: Access, accesses: readonly Access[]): boolean {
+  const reads = accesses.filter((access) => access.identity === removal.identity && access.kind === 'read');
+  if (reads.length === 0) return false;
+  const readLocals = new Set<string>();
+  walkOwnBody(callback, model.sourceCode.visitorKeys, (node) => {
+    if (node.type === AST_NODE_TYPES.VariableDeclarator && node.id.type === AST_NODE_TYPES.Identifier && node.init) {
+      const init = node.init;
+      if (reads.some((read) => contains(init, read.node))) readLocals.add(node.id.name);
+    }
+  });
+  const readsEntry = (test: TSESTree.Node): boolean => {
+    if (reads.some((read) => contains(test, read.node))) return true;
+    let found = false;
+    walkAll(test, model.sourceCode.visitorKeys, (node) => {
+      if (node.type === AST_NODE_TYPES.Identifier && readLocals.has(node.name)) found = true;
+    });
+    return found;
+  };
+  let checked = false;
+  walkOwnBody(callback, model.sourceCode.visitorKeys, (node) => {
+    if (checked) return false;
+    if (node.type === AST_NODE_TYPES.IfStatement && readsEntry(node.test)) {
+      checked = contains(node, removal.node) || (node.range[1] <= removal.node.range[0] && exits(node.consequent));
+    } else if (node.type === AST_NODE_TYPES.ConditionalExpression && readsEntry(node.test)) {
+      checked = contains(node, removal.node);
+    } else if (node.type === AST_NODE_TYPES.LogicalExpression && readsEntry(node.left)) {
+      checked = contains(node.right, removal.node);
+    }
+    return undefined;
+  });
+  return checked;
+}
+
+function exits(statement: TSESTree.Statement): boolean {
+  if (statement.type === AST_NODE_TYPES.ReturnStatement) return true;
+  return statement.type === AST_NODE_TYPES.BlockStatement && statement.body.some((inner) => inner.type === AST_NODE_TYPES.ReturnStatement);
+}

@@ -1,0 +1,196 @@
+/**
+ * staleTimer (no-unguarded-map-in-timer): a setTimeout that deletes a key later, whose handle is
+ * dropped, in a function that sets that key again on its next call.
+ */
+import rule from '../../lib/rules/no-unguarded-map-in-timer.js';
+import { runBoth } from '../helpers/rule-tester.js';
+
+const tokenCache = (remember: string) => `interface Token { value: string; expires: number }
+declare function fetchToken(user: string): Promise<Token>;
+
+export class TokenCache {
+  private readonly tokens = new Map<string, Token>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  lookup(user: string): Token | undefined {
+    return this.tokens.get(user);
+  }
+${remember}
+}`;
+
+runBoth('no-unguarded-map-in-timer', rule, {
+  valid: [
+    // the handle is kept with the entry and cleared when the key is set again
+    tokenCache(`
+  remember(user: string, token: Token, ttlMs: number): void {
+    this.tokens.set(user, token);
+    clearTimeout(this.timers.get(user));
+    this.timers.set(user, setTimeout(() => this.tokens.delete(user), ttlMs));
+  }`),
+
+    // the timer deletes only the entry it was started for
+    tokenCache(`
+  remember(user: string, token: Token, ttlMs: number): void {
+    this.tokens.set(user, token);
+    setTimeout(() => {
+      if (this.tokens.get(user) === token) this.tokens.delete(user);
+    }, ttlMs);
+  }`),
+
+    // the timer checks the entry's own expiry (a newer entry has a later one)
+    tokenCache(`
+  remember(user: string, token: Token): void {
+    this.tokens.set(user, token);
+    setTimeout(() => {
+      const current = this.tokens.get(user);
+      if (!current || current.expires > Date.now()) return;
+      this.tokens.delete(user);
+    }, token.expires - Date.now());
+  }`),
+
+    // no timer at all: the entry carries its expiry, checked on read
+    `const sessions = new Map<string, { user: string; expires: number }>();
+export function open(id: string, user: string, ttlMs: number): void {
+  sessions.set(id, { user, expires: Date.now() + ttlMs });
+}
+export function find(id: string): string | undefined {
+  const session = sessions.get(id);
+  return session && session.expires > Date.now() ? session.user : undefined;
+}`,
+
+    // a key new on every call cannot be set again before its timer fires
+    `import { randomUUID } from 'node:crypto';
+const uploads = new Map<string, Buffer>();
+export function stage(data: Buffer, ttlMs: number): string {
+  const id = randomUUID();
+  uploads.set(id, data);
+  setTimeout(() => uploads.delete(id), ttlMs).unref();
+  return id;
+}`,
+
+    // a counter's next value is new too
+    `export class Requests {
+  private nextId = 0;
+  private readonly started = new Map<number, number>();
+  begin(): number {
+    const id = this.nextId++;
+    this.started.set(id, Date.now());
+    setTimeout(() => this.started.delete(id), 60_000);
+    return id;
+  }
+}`,
+
+    // top-level code runs once: nothing sets 'warmup' again
+    `const flags: Record<string, boolean> = {};
+flags.warmup = true;
+const key = 'warmup';
+flags[key] = true;
+setTimeout(() => delete flags[key], 5_000);`,
+
+    // a constructor runs once per instance: its own map's key is not set again
+    `export class Warmup {
+  private readonly warming = new Set<string>();
+  constructor(readonly region: string) {
+    this.warming.add(region);
+    setTimeout(() => this.warming.delete(region), 5_000);
+  }
+  isWarming(): boolean {
+    return this.warming.has(this.region);
+  }
+}`,
+
+    // a debounce map that keeps the handle: the next call cancels the old timer
+    `const timers = new Map<string, ReturnType<typeof setTimeout>>();
+declare function save(docId: string): Promise<void>;
+export function saveSoon(docId: string): void {
+  clearTimeout(timers.get(docId));
+  timers.set(docId, setTimeout(() => {
+    timers.delete(docId);
+    void save(docId);
+  }, 500));
+}`,
+  ],
+  invalid: [
+    // a TTL cache in a service class: a token set again by the next login is deleted by the first login's timer
+    {
+      code: tokenCache(`
+  remember(user: string, token: Token, ttlMs: number): void {
+    this.tokens.set(user, token);
+    setTimeout(() => this.tokens.delete(user), ttlMs);
+  }`),
+      errors: [
+        {
+          messageId: 'staleTimer',
+          line: 14,
+          column: 5,
+          endLine: 14,
+          endColumn: 54,
+          data: { line: 14, kind: 'Map', name: 'this.tokens', key: 'user', delay: 'ttlMs', writeLine: 13 },
+        },
+      ],
+    },
+
+    // .unref() keeps the process from waiting, not the timer from firing; a handle stored but never used is dropped too
+    {
+      code: `const drafts = new Map<string, string>();
+declare function save(docId: string, text: string): Promise<void>;
+export function saveSoon(docId: string, text: string): void {
+  drafts.set(docId, text);
+  const timer = setTimeout(() => {
+    void save(docId, drafts.get(docId) ?? '');
+    drafts.delete(docId);
+  }, 500);
+  timer.unref();
+}`,
+      errors: [
+        {
+          messageId: 'staleTimer',
+          line: 5,
+          column: 17,
+          endLine: 8,
+          endColumn: 10,
+          data: { line: 5, kind: 'Map', name: 'drafts', key: 'docId', delay: '500', writeLine: 4 },
+        },
+      ],
+    },
+
+    // a rate limiter's window: a Set entry and a record entry, each deleted by the first call's timer
+    {
+      code: `export class RateLimiter {
+  private readonly recent = new Set<string>();
+  private readonly hits: Record<string, number> = {};
+
+  allow(ip: string): boolean {
+    if (this.recent.has(ip)) return false;
+    this.recent.add(ip);
+    this.hits[ip] = (this.hits[ip] ?? 0) + 1;
+    setTimeout(() => this.recent.delete(ip), 1_000).unref();
+    return true;
+  }
+
+  count(ip: string): void {
+    this.hits[ip] = 1;
+    setTimeout(() => delete this.hits[ip], 60_000);
+  }
+}`,
+      errors: [
+        {
+          messageId: 'staleTimer',
+          line: 9,
+          column: 5,
+          endLine: 9,
+          endColumn: 52,
+          data: { line: 9, kind: 'Set', name: 'this.recent', key: 'ip', delay: '1_000', writeLine: 7 },
+        },
+        {
+          messageId: 'staleTimer',
+          line: 15,
+          column: 5,
+          endLine: 15,
+          endColumn: 51,
+          data: { line: 15, kind: 'Record', name: 'this.hits', key: 'ip', delay: '60_000', writeLine: 14 },
+        },
+      ],
+    },
+  ],
+});
