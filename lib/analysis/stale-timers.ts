@@ -23,7 +23,7 @@
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isFunction, outermost, propertyName, sameText, unwrap, walkAll, walkOwnBody, type FunctionNode } from './ast.js';
 import type { Access, FileModel } from './file-model.js';
-import { timerOf } from './tasks.js';
+import { isInLoop, timerOf } from './tasks.js';
 
 export interface StaleTimer {
   /** The `setTimeout(…)` call whose handle is dropped. */
@@ -43,7 +43,7 @@ export function findStaleTimers(model: FileModel): StaleTimer[] {
     const callback = unwrap(timer.arguments[0]);
     if (!isFunction(callback) || !handleDropped(model, timer)) continue;
     const host = enclosingFunction(timer);
-    if (!host || runsOnce(host)) continue;
+    if (!host || runsOnce(model, host)) continue;
     const accesses = model.within(model.accesses, callback);
     for (const removal of accesses) {
       if (removal.method !== 'delete' || !removal.key || isUnique(model, removal.key)) continue;
@@ -86,10 +86,25 @@ function isRefCall(call: TSESTree.Node | undefined, value: TSESTree.Node): boole
   return callee.type === AST_NODE_TYPES.MemberExpression && callee.object === value && ['unref', 'ref'].includes(propertyName(callee) ?? '');
 }
 
-/** Module code and constructors run once (per instance): the key cannot be set again before the timer fires. */
-function runsOnce(host: FunctionNode): boolean {
-  return host.parent?.type === AST_NODE_TYPES.MethodDefinition && host.parent.kind === 'constructor';
+/**
+ * Functions that run once (per instance): a constructor, an IIFE at module level, and a function
+ * the module calls once at its top level and hands nowhere else (`async function start() {…}
+ * start();`). Their key cannot be set again before the timer fires.
+ */
+function runsOnce(model: FileModel, host: FunctionNode): boolean {
+  const parent = host.parent;
+  if (parent?.type === AST_NODE_TYPES.MethodDefinition) return parent.kind === 'constructor';
+  if (parent?.type === AST_NODE_TYPES.CallExpression && parent.callee === host) return enclosingFunction(parent) === null && !isInLoop(parent);
+  const declaration = host.type === AST_NODE_TYPES.FunctionDeclaration ? host : parent?.type === AST_NODE_TYPES.VariableDeclarator && parent.init === host ? parent : null;
+  if (!declaration || declaration.parent?.type === AST_NODE_TYPES.ExportNamedDeclaration || declaration.parent?.parent?.type === AST_NODE_TYPES.ExportNamedDeclaration) {
+    return false;
+  }
+  const uses = model.sourceCode.getDeclaredVariables(declaration)[0]?.references.filter((reference) => !reference.init) ?? [];
+  if (uses.length !== 1) return false;
+  const call = uses[0]!.identifier.parent;
+  return call?.type === AST_NODE_TYPES.CallExpression && call.callee === uses[0]!.identifier && enclosingFunction(call) === null && !isInLoop(call);
 }
+
 
 /** A key that is new on every run: a local from randomUUID() & co or a counter's `next++`. */
 function isUnique(model: FileModel, key: TSESTree.Node): boolean {

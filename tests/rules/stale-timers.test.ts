@@ -87,6 +87,23 @@ const key = 'warmup';
 flags[key] = true;
 setTimeout(() => delete flags[key], 5_000);`,
 
+    // a function the module calls once at startup sets the key once
+    `const banners = new Map<string, string>();
+declare function loadBanner(): Promise<string>;
+async function start(): Promise<void> {
+  banners.set('motd', await loadBanner());
+  setTimeout(() => banners.delete('motd'), 60_000);
+}
+void start();`,
+
+    // so does an IIFE at module level
+    `const banners = new Map<string, string>();
+declare function loadBanner(): Promise<string>;
+void (async () => {
+  banners.set('motd', await loadBanner());
+  setTimeout(() => banners.delete('motd'), 60_000);
+})();`,
+
     // a constructor runs once per instance: its own map's key is not set again
     `export class Warmup {
   private readonly warming = new Set<string>();
@@ -126,6 +143,27 @@ export function saveSoon(docId: string): void {
           endLine: 14,
           endColumn: 54,
           data: { line: 14, kind: 'Map', name: 'this.tokens', key: 'user', delay: 'ttlMs', writeLine: 13 },
+        },
+      ],
+    },
+
+    // an exported function runs on every call: the banner of the second refresh is deleted by the first one's timer
+    {
+      code: `const banners = new Map<string, string>();
+declare function loadBanner(): Promise<string>;
+export async function refresh(): Promise<void> {
+  banners.set('motd', await loadBanner());
+  setTimeout(() => banners.delete('motd'), 60_000);
+}
+void refresh();`,
+      errors: [
+        {
+          messageId: 'staleTimer',
+          line: 5,
+          column: 3,
+          endLine: 5,
+          endColumn: 51,
+          data: { line: 5, kind: 'Map', name: 'banners', key: "'motd'", delay: '60_000', writeLine: 4 },
         },
       ],
     },
