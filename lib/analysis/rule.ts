@@ -67,7 +67,7 @@ export const messageTexts: Record<MessageId, string> = {
   clonedMap:
     "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}}, and it is written on line {{writeLine}}: structured clone sends a copy, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
   latePublication:
-    "{{kind}} '{{name}}' gets key '{{key}}' on line {{writeLine}} only after the await on line {{awaitLine}} that follows the request, but {{handler}} (line {{handlerLine}}) reads it: a reply that arrives during the await finds no entry and is dropped. Set the entry before sending.",
+    "{{kind}} '{{name}}' gets key '{{key}}' on line {{writeLine}} only after {{suspension}} on line {{awaitLine}} that follows the request, but {{handler}} (line {{handlerLine}}) reads it: a reply that arrives during the await finds no entry and is dropped. Set the entry before sending.",
   staleTimer:
     "setTimeout on line {{line}} deletes key '{{key}}' of {{kind}} '{{name}}' after {{delay}}, but its handle is dropped: when '{{key}}' is set again before it fires (line {{writeLine}} runs on every call), the old timer deletes the new entry. Keep the handle with the entry and clearTimeout it on the next set (or check the entry is still the one set).",
   useGetOrCompute: "Make '{{name}}' a SafeMap and load the entry with getOrCompute (one load however many tasks miss).",
@@ -143,6 +143,7 @@ export function mapRuleAnalysis(context: FileContext, options: MapRuleOptions): 
           name: write.map.name,
           key: sourceCode.getText(write.key!),
           writeLine: line(write.node),
+          suspension: suspensionWord(suspension.node),
           awaitLine: line(suspension.node),
           handler: handler.label,
           handlerLine: line(handler.origin),
