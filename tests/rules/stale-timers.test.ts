@@ -37,6 +37,13 @@ runBoth('no-unguarded-map-in-timer', rule, {
     }, ttlMs);
   }`),
 
+    // the same check as a guard expression
+    tokenCache(`
+  remember(user: string, token: Token, ttlMs: number): void {
+    this.tokens.set(user, token);
+    setTimeout(() => this.tokens.get(user) === token && this.tokens.delete(user), ttlMs);
+  }`),
+
     // the timer checks the entry's own expiry (a newer entry has a later one)
     tokenCache(`
   remember(user: string, token: Token): void {
