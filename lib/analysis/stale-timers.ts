@@ -15,10 +15,12 @@
  *   stored in a local that nothing but `.unref()` uses. A handle kept anywhere else (a field, a
  *   map of timers, returned, passed on) is taken to be cleared by whoever keeps it;
  * - in the function that starts the timer, a write of the same map with the same key (`set`,
- *   `add`, `record[k] = …`): that function can run again with the same key before the timer fires.
+ *   `add`, `record[k] = …`): that function can run again with the same key before the timer fires;
+ *   or, when the key is that function's parameter, such a write of the key passed in a caller.
  *   Not when the function runs once (module top level, a constructor), nor when the key is new on
  *   every run (a local from `randomUUID()`, `nanoid()`, `Symbol()`, `next++`).
- * A write of the key from another function of the file is not followed yet.
+ * Other writes of the key (a function that neither starts the timer nor calls the one that does)
+ * are not followed.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isFunction, outermost, propertyName, sameText, unwrap, walkAll, walkOwnBody, type FunctionNode } from './ast.js';
@@ -48,9 +50,7 @@ export function findStaleTimers(model: FileModel): StaleTimer[] {
     for (const removal of accesses) {
       if (removal.method !== 'delete' || !removal.key || isUnique(model, removal.key)) continue;
       if (checksEntry(model, callback, removal, accesses)) continue;
-      const write = model
-        .within(model.accesses, host)
-        .find((access) => access.identity === removal.identity && isKeyWrite(access) && sameText(model.sourceCode, access.key!, removal.key!));
+      const write = writeOfKey(model, host, removal.identity, removal.key) ?? writeByCaller(model, host, removal);
       if (write) {
         found.push({ timer, removal, write });
         break;
@@ -58,6 +58,30 @@ export function findStaleTimers(model: FileModel): StaleTimer[] {
     }
   }
   return found;
+}
+
+/** The write of the map's key in fn (`set`, `add`, `record[k] = …`), or null. */
+function writeOfKey(model: FileModel, fn: FunctionNode, identity: Access['identity'], key: TSESTree.Node): Access | null {
+  return model.within(model.accesses, fn).find((access) => access.identity === identity && isKeyWrite(access) && sameText(model.sourceCode, access.key!, key)) ?? null;
+}
+
+/**
+ * When the deleted key is a parameter of the function that starts the timer (`expireLater(key)`),
+ * the write of the key its caller passes, in a caller of this file that runs more than once
+ * (`set(key, value) { this.entries.set(key, value); this.expireLater(key); }`).
+ */
+function writeByCaller(model: FileModel, host: FunctionNode, removal: Access): Access | null {
+  const key = unwrap(removal.key!);
+  if (key.type !== AST_NODE_TYPES.Identifier) return null;
+  const index = host.params.findIndex((param) => param.type === AST_NODE_TYPES.Identifier && param.name === key.name);
+  if (index < 0) return null;
+  for (const { node, owner } of model.calls) {
+    const argument = node.arguments[index];
+    if (!owner || !argument || isUnique(model, argument) || !model.calleesOf(node).includes(host) || runsOnce(model, owner)) continue;
+    const write = writeOfKey(model, owner, removal.identity, argument);
+    if (write) return write;
+  }
+  return null;
 }
 
 function isKeyWrite(access: Access): boolean {

@@ -123,6 +123,21 @@ void (async () => {
   }
 }`,
 
+    // the key handed to the expiry helper is new on every call
+    `import { randomUUID } from 'node:crypto';
+export class UploadStore {
+  private readonly uploads = new Map<string, Buffer>();
+  stage(data: Buffer): string {
+    const id = randomUUID();
+    this.uploads.set(id, data);
+    this.expireLater(id);
+    return id;
+  }
+  private expireLater(id: string): void {
+    setTimeout(() => this.uploads.delete(id), 60_000);
+  }
+}`,
+
     // a debounce map that keeps the handle: the next call cancels the old timer
     `const timers = new Map<string, ReturnType<typeof setTimeout>>();
 declare function save(docId: string): Promise<void>;
@@ -171,6 +186,30 @@ void refresh();`,
           endLine: 5,
           endColumn: 51,
           data: { line: 5, kind: 'Map', name: 'banners', key: "'motd'", delay: '60_000', writeLine: 4 },
+        },
+      ],
+    },
+
+    // the expiry lives in a helper: the caller sets the key it hands over, on every call
+    {
+      code: `export class SessionStore {
+  private readonly sessions = new Map<string, { user: string }>();
+  save(sessionId: string, user: string): void {
+    this.sessions.set(sessionId, { user });
+    this.expireLater(sessionId, 30 * 60_000);
+  }
+  private expireLater(id: string, ttlMs: number): void {
+    setTimeout(() => this.sessions.delete(id), ttlMs).unref();
+  }
+}`,
+      errors: [
+        {
+          messageId: 'staleTimer',
+          line: 8,
+          column: 5,
+          endLine: 8,
+          endColumn: 54,
+          data: { line: 8, kind: 'Map', name: 'this.sessions', key: 'id', delay: 'ttlMs', writeLine: 4 },
         },
       ],
     },
