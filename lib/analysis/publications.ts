@@ -16,17 +16,17 @@
  * - before it, a send: a call named send…, post…, write…, emit…, request…, call…, publish…,
  *   dispatch…, notify…, invoke…, transmit… whose arguments carry K (or a local built from K);
  * - an await (or yield) that ends after the send and before the write;
- * - a 'message' handler (`x.on('message', …)`, `addEventListener('message', …)`, `onmessage = …`)
- *   that reads M (`get`, `has`, `[]`, `delete`) with a key that is not a constant, in its own
- *   body or in a function of this file it calls.
+ * - a handler of replies that reads M (`get`, `has`, `[]`, `delete`) with a key that is not a
+ *   constant, in its own body or in a function of this file it calls: a 'message' handler
+ *   (`x.on('message', …)`, `addEventListener('message', …)`, `onmessage = …`), or a stream's
+ *   `'data'` / `'line'` handler (`socket.on('data', …)`, `rl.on('line', …)`).
  * A send that is not awaited before the write (`port.postMessage(…); pending.set(…)`) is one
- * synchronous step: no reply can run in between. Handlers of other events (`socket.on('data')`)
- * are not followed yet.
+ * synchronous step: no reply can run in between. Handlers of other events are not followed.
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
-import { calleeText, enclosingFunction, isFunction, unwrap, walkAll, type FunctionNode } from './ast.js';
+import { calleeText, enclosingFunction, isFunction, propertyName, unwrap, walkAll, type FunctionNode } from './ast.js';
 import type { Access, FileModel, Suspension } from './file-model.js';
-import { taskGroups, type TaskGroup } from './tasks.js';
+import { messageRegistrars, taskGroups, type TaskGroup } from './tasks.js';
 
 export interface LatePublication {
   /** The write that publishes the key. */
@@ -55,10 +55,10 @@ export function findLatePublications(model: FileModel): LatePublication[] {
   return found;
 }
 
-/** The reads of maps by message handlers (and the functions they call) with a key from the message. */
+/** The reads of maps by reply handlers (and the functions they call) with a key from the reply. */
 function handlerReads(model: FileModel): { handler: TaskGroup; read: Access }[] {
   const reads: { handler: TaskGroup; read: Access }[] = [];
-  for (const handler of taskGroups(model, 'worker-message')) {
+  for (const handler of [...taskGroups(model, 'worker-message'), ...streamHandlers(model)]) {
     const roots = new Set<FunctionNode>();
     for (const { root } of handler.tasks) {
       if (!isFunction(root)) continue;
@@ -73,6 +73,24 @@ function handlerReads(model: FileModel): { handler: TaskGroup; read: Access }[] 
     }
   }
   return reads;
+}
+
+/**
+ * Handlers of the events a stream delivers replies with: `'data'` (a socket, a child's stdout,
+ * stdin: JSON-RPC, LSP) and `'line'` (readline over such a stream), on any receiver.
+ */
+function streamHandlers(model: FileModel): TaskGroup[] {
+  const groups: TaskGroup[] = [];
+  for (const { node } of model.calls) {
+    const callee = unwrap(node.callee);
+    if (node.type !== AST_NODE_TYPES.CallExpression || callee.type !== AST_NODE_TYPES.MemberExpression) continue;
+    const [event, handler] = node.arguments;
+    if (!messageRegistrars.has(propertyName(callee) ?? '') || event?.type !== AST_NODE_TYPES.Literal || !handler) continue;
+    if (event.value !== 'data' && event.value !== 'line') continue;
+    const roots = model.functionsOf(handler);
+    if (roots.length > 0) groups.push({ origin: node, label: `a '${event.value}' handler`, tasks: roots.map((root) => ({ root, many: true })) });
+  }
+  return groups;
 }
 
 function isConstant(key: TSESTree.Node): boolean {

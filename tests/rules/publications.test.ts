@@ -34,6 +34,30 @@ export class RpcClient {
 ${call}
 }`;
 
+const tcpClient = (call: string) => `import type { Socket } from 'node:net';
+interface Waiter { resolve: (result: unknown) => void; reject: (error: Error) => void }
+declare function writeFrame(socket: Socket, frame: string): Promise<void>;
+
+export class JsonRpcConnection {
+  private seq = 0;
+  private buffered = '';
+  private readonly waiters = new Map<number, Waiter>();
+
+  constructor(private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = this.buffered.indexOf('\\n')) >= 0) {
+        const reply = JSON.parse(this.buffered.slice(0, newline)) as { id: number; result: unknown };
+        this.buffered = this.buffered.slice(newline + 1);
+        this.waiters.get(reply.id)?.resolve(reply.result);
+        this.waiters.delete(reply.id);
+      }
+    });
+  }
+${call}
+}`;
+
 const socketClient = (request: string, register = 'socket.onmessage = (event) => {', close = '};') => `interface Pending { promise: Promise<unknown>; resolve: (value: unknown) => void; reject: (error: Error) => void }
 declare function defer<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void };
 declare const socket: WebSocket;
@@ -102,7 +126,16 @@ export async function load(id: string): Promise<Pending> {
   return result;
 }`),
 
-    // handlers of other events ('data', 'response') are not followed yet
+    // over TCP: the waiter is registered before the frame is written
+    tcpClient(`
+  async request(method: string, params: unknown): Promise<unknown> {
+    const id = ++this.seq;
+    const result = new Promise((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    await writeFrame(this.socket, JSON.stringify({ id, method, params }) + '\\n');
+    return result;
+  }`),
+
+    // a 'close' handler carries no replies: only 'message', 'data' and 'line' handlers are followed
     socketClient(
       `export async function request(method: string, params: unknown): Promise<unknown> {
   const id = crypto.randomUUID();
@@ -156,6 +189,26 @@ export async function load(id: string): Promise<Pending> {
           endLine: 19,
           endColumn: 25,
           data: { kind: 'Map', name: 'pending', key: 'id', suspension: 'an await', writeLine: 19, awaitLine: 17, handler: "an 'onmessage' handler", handlerLine: 8 },
+        },
+      ],
+    },
+
+    // a JSON-RPC connection over TCP: replies come through the socket's 'data' handler
+    {
+      code: tcpClient(`
+  async request(method: string, params: unknown): Promise<unknown> {
+    const id = ++this.seq;
+    await writeFrame(this.socket, JSON.stringify({ id, method, params }) + '\\n');
+    return new Promise((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+  }`),
+      errors: [
+        {
+          messageId: 'latePublication',
+          line: 26,
+          column: 45,
+          endLine: 26,
+          endColumn: 86,
+          data: { kind: 'Map', name: 'this.waiters', key: 'id', suspension: 'an await', writeLine: 26, awaitLine: 25, handler: "a 'data' handler", handlerLine: 11 },
         },
       ],
     },
