@@ -17,8 +17,11 @@
  * - in the function that starts the timer, a write of the same map with the same key (`set`,
  *   `add`, `record[k] = …`): that function can run again with the same key before the timer fires;
  *   or, when the key is that function's parameter, such a write of the key passed in a caller.
- *   Not when the function runs once (module top level, a constructor), nor when the key is new on
- *   every run (a local from `randomUUID()`, `nanoid()`, `Symbol()`, `next++`).
+ *   Not when the function runs once (module top level, a constructor, a top-level IIFE, a function
+ *   the module calls once), nor when the key is new on every run (a local from `randomUUID()`,
+ *   `nanoid()`, `Symbol()`, `next++`), nor when the key is set only while absent
+ *   (`if (seen.has(k)) return; seen.add(k)`) and only the timer deletes the map's keys: the next
+ *   set then comes after the timer fired.
  * Other writes of the key (a function that neither starts the timer nor calls the one that does)
  * are not followed.
  */
@@ -46,12 +49,13 @@ export function findStaleTimers(model: FileModel): StaleTimer[] {
     if (!isFunction(callback) || !handleDropped(model, timer)) continue;
     const host = enclosingFunction(timer);
     if (!host || runsOnce(model, host)) continue;
-    const accesses = model.within(model.accesses, callback);
-    for (const removal of accesses) {
+    for (const removal of model.within(model.accesses, callback)) {
       if (removal.method !== 'delete' || !removal.key || isUnique(model, removal.key)) continue;
-      if (checksEntry(model, callback, removal, accesses)) continue;
+      // a map the host builds anew on each call is not shared between its calls
+      if (removal.map.scope === 'function' && removal.map.declaredIn === host) continue;
+      if (underEntryTest(model, callback, removal)) continue;
       const write = writeOfKey(model, host, removal.identity, removal.key) ?? writeByCaller(model, host, removal);
-      if (write) {
+      if (write && !setOnlyWhenGone(model, write, callback)) {
         found.push({ timer, removal, write });
         break;
       }
@@ -82,6 +86,15 @@ function writeByCaller(model: FileModel, host: FunctionNode, removal: Access): A
     if (write) return write;
   }
   return null;
+}
+
+/**
+ * True when the key is set only once its entry is gone (`if (m.has(k)) return; m.add(k)`) and
+ * only the timer deletes it: the next set comes after the timer fired.
+ */
+function setOnlyWhenGone(model: FileModel, write: Access, callback: FunctionNode): boolean {
+  if (!write.owner || !underEntryTest(model, write.owner, write)) return false;
+  return model.writesOf(write.identity).every((other) => (other.method !== 'delete' && other.method !== 'clear') || other.owner === callback);
 }
 
 function isKeyWrite(access: Access): boolean {
@@ -129,7 +142,6 @@ function runsOnce(model: FileModel, host: FunctionNode): boolean {
   return call?.type === AST_NODE_TYPES.CallExpression && call.callee === uses[0]!.identifier && enclosingFunction(call) === null && !isInLoop(call);
 }
 
-
 /** A key that is new on every run: a local from randomUUID() & co or a counter's `next++`. */
 function isUnique(model: FileModel, key: TSESTree.Node): boolean {
   const value = unwrap(key);
@@ -144,14 +156,16 @@ function isUnique(model: FileModel, key: TSESTree.Node): boolean {
 }
 
 /**
- * True when the callback looks at the entry before deleting it: the delete (or a `return` before
- * it) is under a test that reads the map, directly or through a local read from it.
+ * True when fn looks at the entry before the access: the access (or a `return` before it) is
+ * under a test that reads the map, directly or through a local read from it. In a timer's
+ * callback, a delete that checks which entry is there; in the function that sets the key, a set
+ * only when the key is absent.
  */
-function checksEntry(model: FileModel, callback: FunctionNode, removal: Access, accesses: readonly Access[]): boolean {
-  const reads = accesses.filter((access) => access.identity === removal.identity && access.kind === 'read');
+function underEntryTest(model: FileModel, fn: FunctionNode, target: Access): boolean {
+  const reads = model.within(model.accesses, fn).filter((access) => access.identity === target.identity && access.kind === 'read');
   if (reads.length === 0) return false;
   const readLocals = new Set<string>();
-  walkOwnBody(callback, model.sourceCode.visitorKeys, (node) => {
+  walkOwnBody(fn, model.sourceCode.visitorKeys, (node) => {
     if (node.type === AST_NODE_TYPES.VariableDeclarator && node.id.type === AST_NODE_TYPES.Identifier && node.init) {
       const init = node.init;
       if (reads.some((read) => contains(init, read.node))) readLocals.add(node.id.name);
@@ -166,14 +180,14 @@ function checksEntry(model: FileModel, callback: FunctionNode, removal: Access, 
     return found;
   };
   let checked = false;
-  walkOwnBody(callback, model.sourceCode.visitorKeys, (node) => {
+  walkOwnBody(fn, model.sourceCode.visitorKeys, (node) => {
     if (checked) return false;
     if (node.type === AST_NODE_TYPES.IfStatement && readsEntry(node.test)) {
-      checked = contains(node, removal.node) || (node.range[1] <= removal.node.range[0] && exits(node.consequent));
+      checked = contains(node, target.node) || (node.range[1] <= target.node.range[0] && exits(node.consequent));
     } else if (node.type === AST_NODE_TYPES.ConditionalExpression && readsEntry(node.test)) {
-      checked = contains(node, removal.node);
+      checked = contains(node, target.node);
     } else if (node.type === AST_NODE_TYPES.LogicalExpression && readsEntry(node.left)) {
-      checked = contains(node.right, removal.node);
+      checked = contains(node.right, target.node);
     }
     return undefined;
   });

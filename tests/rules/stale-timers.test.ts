@@ -18,6 +18,19 @@ export class TokenCache {
 ${remember}
 }`;
 
+const memoize = (more: string) => `export class Memo<T> {
+  private readonly cache = new Map<string, T>();
+  constructor(private readonly ttlMs: number, private readonly load: (key: string) => T) {}
+  get(key: string): T {
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const value = this.load(key);
+    this.cache.set(key, value);
+    setTimeout(() => this.cache.delete(key), this.ttlMs);
+    return value;
+  }${more}
+}`;
+
 runBoth('no-unguarded-map-in-timer', rule, {
   valid: [
     // the handle is kept with the entry and cleared when the key is set again
@@ -138,6 +151,29 @@ export class UploadStore {
   }
 }`,
 
+    // a map built on each call is not shared between calls
+    `declare function render(rows: string[]): void;
+export function showBatch(rows: string[]): void {
+  const highlighted = new Set<string>();
+  for (const row of rows) {
+    highlighted.add(row);
+    setTimeout(() => highlighted.delete(row), 2_000);
+  }
+  render([...highlighted]);
+}`,
+
+    // the key is set only when absent and only the timer deletes it: the next set comes after the timer fired
+    `export class RateLimiter {
+  private readonly recent = new Set<string>();
+  allow(ip: string): boolean {
+    if (this.recent.has(ip)) return false;
+    this.recent.add(ip);
+    setTimeout(() => this.recent.delete(ip), 1_000).unref();
+    return true;
+  }
+}`,
+    memoize(''),
+
     // a debounce map that keeps the handle: the next call cancels the old timer
     `const timers = new Map<string, ReturnType<typeof setTimeout>>();
 declare function save(docId: string): Promise<void>;
@@ -238,18 +274,19 @@ export function saveSoon(docId: string, text: string): void {
       ],
     },
 
-    // a rate limiter's window: a Set entry and a record entry, each deleted by the first call's timer
+    // a dedupe window over a Set and a hit counter over a record: each set again by the next call, each deleted by the first call's timer
     {
-      code: `export class RateLimiter {
+      code: `export class DedupeWindow {
   private readonly recent = new Set<string>();
   private readonly hits: Record<string, number> = {};
 
-  allow(ip: string): boolean {
-    if (this.recent.has(ip)) return false;
-    this.recent.add(ip);
-    this.hits[ip] = (this.hits[ip] ?? 0) + 1;
-    setTimeout(() => this.recent.delete(ip), 1_000).unref();
-    return true;
+  isDuplicate(messageId: string): boolean {
+    return this.recent.has(messageId);
+  }
+
+  remember(messageId: string): void {
+    this.recent.add(messageId);
+    setTimeout(() => this.recent.delete(messageId), 1_000).unref();
   }
 
   count(ip: string): void {
@@ -260,19 +297,34 @@ export function saveSoon(docId: string, text: string): void {
       errors: [
         {
           messageId: 'staleTimer',
-          line: 9,
+          line: 11,
           column: 5,
-          endLine: 9,
-          endColumn: 52,
-          data: { line: 9, kind: 'Set', name: 'this.recent', key: 'ip', delay: '1_000', writeLine: 7 },
+          endLine: 11,
+          endColumn: 59,
+          data: { line: 11, kind: 'Set', name: 'this.recent', key: 'messageId', delay: '1_000', writeLine: 10 },
         },
         {
           messageId: 'staleTimer',
-          line: 15,
+          line: 16,
           column: 5,
-          endLine: 15,
+          endLine: 16,
           endColumn: 51,
-          data: { line: 15, kind: 'Record', name: 'this.hits', key: 'ip', delay: '60_000', writeLine: 14 },
+          data: { line: 16, kind: 'Record', name: 'this.hits', key: 'ip', delay: '60_000', writeLine: 15 },
+        },
+      ],
+    },
+
+    // the cache is filled only on a miss, but invalidate() makes a miss before the timer fires
+    {
+      code: memoize('\n  invalidate(key: string): void {\n    this.cache.delete(key);\n  }'),
+      errors: [
+        {
+          messageId: 'staleTimer',
+          line: 9,
+          column: 5,
+          endLine: 9,
+          endColumn: 57,
+          data: { line: 9, kind: 'Map', name: 'this.cache', key: 'key', delay: 'this.ttlMs', writeLine: 8 },
         },
       ],
     },
