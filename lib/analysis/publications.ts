@@ -42,13 +42,13 @@ const sendName = /^(?:send|post|write|emit|request|call|publish|dispatch|notify|
 const settlerName = /resolve|reject|defer|settle|callback|waiter/iu;
 
 export function findLatePublications(model: FileModel): LatePublication[] {
-  const readers = handlerReads(model);
-  if (readers.length === 0) return [];
+  const readers = new Map<Access['identity'], { handler: TaskGroup; read: Access }>();
+  for (const reader of handlerReads(model)) if (!readers.has(reader.read.identity)) readers.set(reader.read.identity, reader);
+  if (readers.size === 0) return [];
   const found: LatePublication[] = [];
   for (const write of model.accesses) {
-    if (!publishes(model, write)) continue;
-    const reader = readers.find(({ read }) => read.identity === write.identity);
-    if (!reader) continue;
+    const reader = readers.get(write.identity);
+    if (!reader || !publishes(model, write)) continue;
     const suspension = awaitAfterSend(model, write);
     if (suspension) found.push({ write, suspension, handler: reader.handler, read: reader.read });
   }
