@@ -10,9 +10,11 @@ import { continuationGap } from './continuations.js';
 import { FileModel } from './file-model.js';
 import { planFixes, type FixId, type Plan } from './fixes.js';
 import { awaitedCall, type LazyInitSection } from './lazy-init.js';
+import { findLatePublications } from './publications.js';
 import { findClonedMaps, findRaces, kindLabel, line, type Race } from './races.js';
 import { isDuplicateLoad } from './benign.js';
 import { GuardMatcher } from './sections.js';
+import { findStaleTimers } from './stale-timers.js';
 import type { SourceKind } from './tasks.js';
 
 export interface MapRuleOptions {
@@ -28,9 +30,9 @@ export interface MapRuleOptions {
   duplicateLoads?: 'report' | 'off';
 }
 
-/** The messages of every maprace rule; the worker rule adds `clonedMap`. */
+/** The messages of every maprace rule; the worker rule adds `clonedMap` and `latePublication`, the timer rule `staleTimer`. */
 export type RaceMessageId = 'readWriteRace' | 'duplicateLoad' | 'liveIteration' | 'liveKeyIteration' | 'lazyInitRace' | FixId;
-export type MessageId = RaceMessageId | 'clonedMap';
+export type MessageId = RaceMessageId | 'clonedMap' | 'latePublication' | 'staleTimer';
 
 export const defaultRuntimeModule = 'eslint-plugin-maprace/runtime';
 
@@ -84,6 +86,10 @@ export const messageTexts: Record<MessageId, string> = {
     "Racy lazy initialisation of '{{name}}': checked on line {{readLine}}, {{suspension}} on line {{awaitLine}}, assigned on line {{writeLine}} in {{source}}, {{writer}}. Every task that checks before the first one assigns runs its own {{call}}, and the last to finish overwrites the others. Go: a data race on '{{name}}'. Store the pending promise ({{promise}} ??= …) and await it, so every caller shares one.",
   clonedMap:
     "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}} and written on line {{writeLine}}: the worker gets a copy. Structured clone copies it, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
+  latePublication:
+    "Late publication in {{kind}} '{{name}}': key '{{key}}' is set on line {{writeLine}} only after {{suspension}} on line {{awaitLine}} that follows the request, but {{handler}} (line {{handlerLine}}) reads it. A reply that arrives during the await finds no entry and is dropped. Set the entry before sending.",
+  staleTimer:
+    "Stale timer on {{kind}} '{{name}}': setTimeout on line {{line}} deletes key '{{key}}' after {{delay}}, but its handle is dropped. When '{{key}}' is set again before it fires (line {{writeLine}} runs on every call), the old timer deletes the new entry. Keep the handle with the entry and clearTimeout it on the next set (or check the entry is still the one set).",
   useGetOrCompute: "Make '{{name}}' a SafeMap and load the entry with getOrCompute (one load however many tasks miss).",
   useUpdate: "Make '{{name}}' a SafeMap and do the read-modify-write in update (serialized per key).",
   useWithLock: "Make '{{name}}' a SafeMap and run the section in withLock, reading and writing through the view.",
@@ -113,10 +119,18 @@ export interface ClonedMapReport {
   data: Record<string, string | number>;
 }
 
-/** What a rule's `create` gets back: the races of its task source, and maps copied into workers. */
+/** A report that needs no fix: where, and the data of its message. */
+export interface PlainReport {
+  node: TSESTree.Node;
+  data: Record<string, string | number>;
+}
+
+/** What a rule's `create` gets back: the races of its task source, maps copied into workers, keys published late, timers never cancelled. */
 export interface MapRuleAnalysis {
   races(source: SourceKind): RaceReport[];
   clonedMaps(): ClonedMapReport[];
+  latePublications(): PlainReport[];
+  staleTimers(): PlainReport[];
 }
 
 /**
@@ -140,6 +154,36 @@ export function mapRuleAnalysis(context: FileContext, options: MapRuleOptions): 
       return findClonedMaps(model()).map((cloned) => ({
         node: cloned.ref,
         data: { ...cloned.access, via: cloned.via === 'workerData' ? 'workerData' : 'postMessage', line: line(cloned.ref), writeLine: line(cloned.writer.node) },
+      }));
+    },
+    latePublications() {
+      const { sourceCode } = context;
+      return findLatePublications(model()).map(({ write, suspension, handler }) => ({
+        node: write.node,
+        data: {
+          kind: kindLabel(write.map.kind),
+          name: write.map.name,
+          key: sourceCode.getText(write.key!),
+          writeLine: line(write.node),
+          suspension: suspensionWord(suspension.node),
+          awaitLine: line(suspension.node),
+          handler: handler.label,
+          handlerLine: line(handler.origin),
+        },
+      }));
+    },
+    staleTimers() {
+      const { sourceCode } = context;
+      return findStaleTimers(model()).map(({ timer, removal, write }) => ({
+        node: timer,
+        data: {
+          kind: kindLabel(removal.map.kind),
+          name: removal.map.name,
+          key: sourceCode.getText(removal.key!),
+          line: line(timer),
+          delay: timer.arguments[1] ? sourceCode.getText(timer.arguments[1]) : 'a tick',
+          writeLine: line(write.node),
+        },
       }));
     },
   };

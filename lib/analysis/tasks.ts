@@ -152,7 +152,8 @@ function mergeTasks(tasks: Task[]): Task[] {
   return [...byRoot.values()];
 }
 
-function isInLoop(node: TSESTree.Node): boolean {
+/** True when node runs on every turn of a loop of its function (or of an `xs.forEach` callback). */
+export function isInLoop(node: TSESTree.Node): boolean {
   for (let current = node.parent; current && !isFunction(current); current = current.parent) {
     switch (current.type) {
       case AST_NODE_TYPES.ForStatement:

@@ -1,12 +1,13 @@
 /**
  * Maps shared by timer callbacks: setTimeout, setInterval (an async callback that outlives its
  * period overlaps itself), setImmediate, queueMicrotask, process.nextTick, and loops over
- * timers/promises setInterval.
+ * timers/promises setInterval; and setTimeout calls that delete a key later but drop their handle,
+ * so the key set again is deleted by the old timer.
  */
 import { defaultMapRuleOptions, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type RaceMessageId } from '../analysis/rule.js';
 import { createRule } from '../create-rule.js';
 
-export default createRule<[MapRuleOptions], RaceMessageId>({
+export default createRule<[MapRuleOptions], RaceMessageId | 'staleTimer'>({
   name: 'no-unguarded-map-in-timer',
   meta: {
     type: 'problem',
@@ -28,6 +29,7 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
       useUpdate: messageTexts.useUpdate,
       useWithLock: messageTexts.useWithLock,
       iterateSnapshot: messageTexts.iterateSnapshot,
+      staleTimer: messageTexts.staleTimer,
     },
   },
   defaultOptions: [defaultMapRuleOptions],
@@ -36,6 +38,7 @@ export default createRule<[MapRuleOptions], RaceMessageId>({
     return {
       'Program:exit'() {
         for (const { messageId, loc, data, fix, suggest } of analysis.races('timer')) context.report({ messageId, loc, data, fix, suggest });
+        for (const { node, data } of analysis.staleTimers()) context.report({ node, messageId: 'staleTimer', data });
       },
     };
   },

@@ -1,12 +1,13 @@
 /**
  * Maps shared by message handlers (Worker, parentPort, MessagePort, BroadcastChannel, self: every
  * message starts a new run of an async handler), and long-lived maps sent to a worker, which
- * structured clone copies.
+ * structured clone copies, and keys a 'message' handler looks up that are published only after
+ * the request's await.
  */
 import { defaultMapRuleOptions, mapRuleAnalysis, mapRuleSchema, messageTexts, type MapRuleOptions, type MessageId } from '../analysis/rule.js';
 import { createRule } from '../create-rule.js';
 
-export default createRule<[MapRuleOptions], MessageId>({
+export default createRule<[MapRuleOptions], Exclude<MessageId, 'staleTimer'>>({
   name: 'no-unguarded-map-in-worker-message',
   meta: {
     type: 'problem',
@@ -25,6 +26,7 @@ export default createRule<[MapRuleOptions], MessageId>({
       liveKeyIteration: messageTexts.liveKeyIteration,
       lazyInitRace: messageTexts.lazyInitRace,
       clonedMap: messageTexts.clonedMap,
+      latePublication: messageTexts.latePublication,
       useGetOrCompute: messageTexts.useGetOrCompute,
       useUpdate: messageTexts.useUpdate,
       useWithLock: messageTexts.useWithLock,
@@ -38,6 +40,7 @@ export default createRule<[MapRuleOptions], MessageId>({
       'Program:exit'() {
         for (const { messageId, loc, data, fix, suggest } of analysis.races('worker-message')) context.report({ messageId, loc, data, fix, suggest });
         for (const { node, data } of analysis.clonedMaps()) context.report({ node, messageId: 'clonedMap', data });
+        for (const { node, data } of analysis.latePublications()) context.report({ node, messageId: 'latePublication', data });
       },
     };
   },
