@@ -4,6 +4,7 @@
 // stderr and does not fail the run. The built bin in a child process, as in maprace.test.ts.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 import { formatStylish } from '../../lib/cli/stylish.js';
@@ -179,6 +180,15 @@ describe('the default output', () => {
       `${' '.repeat(column)}Or guard the section with a lock.`,
     ]);
     expect(text).toContain('✖ 1 problem (1 error, 0 warnings)');
+  });
+
+  it('in colour, the advice goes under the same column', async () => {
+    const advised = result("Map 'hits' is read on line 7: a lost update.\nMake it a SafeMap and use update.");
+    const stylish = await new ESLint().loadFormatter('stylish');
+    const data = (color: boolean) => ({ cwd: '/app', rulesMeta: {}, color }) as ESLint.LintResultData;
+    const coloured = await formatStylish(stylish, [advised], data(true));
+    expect(coloured).not.toBe(stripVTControlCharacters(coloured));
+    expect(stripVTControlCharacters(coloured)).toBe(await formatStylish(stylish, [advised], data(false)));
   });
 
   it('a message of one line is printed as ESLint prints it', async () => {
