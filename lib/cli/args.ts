@@ -26,7 +26,13 @@ worker messages) and updated across an await without a guard.
 Paths default to the current directory and may be outside it. What git ignores (every
 .gitignore from the repository root down, each relative to its directory) and node_modules
 are skipped. Type information is used for the files that a tsconfig.json found above the
-paths, or a project it references, includes; the summary says how many files that was.
+paths, or a project it references, includes; the summary says how many files that was. A
+tsconfig.json that extends a package not installed, or a reference to a project that does
+not exist, leaves those files syntactic, with a notice on stderr.
+
+Your ESLint config is not read: only maprace's own rules run, and only their reports are
+printed and counted. Comments naming other rules (eslint-disable react-hooks/...) are left
+alone; eslint-disable maprace/<rule> silences a report.
 
 Options:
   --fix                 apply the rules' fixes to the files
@@ -38,11 +44,16 @@ Options:
   -v, --version         show the versions of maprace and of the ESLint it runs
 
 Files named on the command line that maprace does not lint (not JavaScript or TypeScript,
-ignored by .gitignore, inside node_modules) are named on stderr and skipped.
+ignored by .gitignore, inside node_modules) and binary files (NUL bytes in the first 8 KB)
+are named on stderr and skipped. A file that does not parse is a warning on stderr, with the
+parser's message; it is not a race and does not change the exit code.
 
-Exit codes: 0 no problems, 1 problems found, 2 a usage error: an unknown flag, a path that
-does not exist, nothing to lint in the paths, an invalid tsconfig.json, or --format sarif
-without its formatter.
+Exit codes:
+  0  no maprace reports (notices and warnings on stderr do not count)
+  1  maprace reported races
+  2  a usage or config error: an unknown flag, a path that does not exist, nothing to lint
+     in the paths, a tsconfig.json that is wrong in itself (a syntax error, an unknown
+     option), or --format sarif without its formatter
 `;
 
 export function parseCliArgs(argv: readonly string[]): CliOptions {

@@ -3,6 +3,7 @@ import parser from '@typescript-eslint/parser';
 import type { TSESLint } from '@typescript-eslint/utils';
 import { sourceFiles } from '../configs/index.js';
 import type { MapracePlugin } from '../index.js';
+import { binaryFilesConfig } from './binary.js';
 import {
   commonAncestor,
   findTsconfigAbove,
@@ -36,14 +37,17 @@ export interface LintSetup {
   typedBy(file: string): string | undefined;
   /** Things the user should know about how the run was set up (printed to stderr). */
   notices: string[];
+  /** The binary files with a source extension that the run met and did not lint (filled as ESLint runs). */
+  binaryFiles: ReadonlySet<string>;
 }
 
 /**
  * The flat config `maprace` lints with, whatever config the project has: the plugin's
  * recommended rules (strict, whose fixes apply, with --fix) on every JavaScript and TypeScript
  * file, type-aware on the files that a tsconfig.json above the paths (or a project it references)
- * contains and syntactic on the rest, skipping what git ignores. Throws a TsconfigError for a
- * tsconfig.json that cannot be used.
+ * contains and syntactic on the rest, skipping what git ignores and binary files. A tsconfig.json
+ * that extends what is not installed, or references a project that does not exist, leaves its
+ * files syntactic with a notice; one that is wrong in itself throws a TsconfigError.
  */
 export function createLintSetup(options: {
   cwd: string;
@@ -64,6 +68,7 @@ export function createLintSetup(options: {
   const base = commonAncestor(targets.map((target) => target.root));
   const lintPaths = base === cwd ? [...paths] : paths.map((target) => path.resolve(cwd, target));
 
+  const binary = binaryFilesConfig();
   const configs: FlatConfig[] = [
     // ESLint ignores node_modules by default, but a later `!node_modules/` would bring it back:
     // node_modules comes last, so that no .gitignore line can.
@@ -72,8 +77,12 @@ export function createLintSetup(options: {
       name: 'maprace-cli/sources',
       files: sourceFiles,
       languageOptions: { parser, parserOptions: { ecmaFeatures: { jsx: true } } },
+      // The project's `eslint-disable` comments name rules of its own config, which maprace does
+      // not load: reported as unused, they would be noise, and --fix would delete them.
+      linterOptions: { reportUnusedDisableDirectives: 'off' },
     },
     { ...(options.fix === true ? plugin.configs.strict : plugin.configs.recommended), files: sourceFiles },
+    binary.config,
   ];
 
   const tsconfigs = new Set<string>();
@@ -92,7 +101,9 @@ export function createLintSetup(options: {
     }
     if (typescript !== undefined) {
       for (const tsconfigPath of tsconfigs) {
-        for (const project of readTypedProjects(typescript, tsconfigPath, cwd)) {
+        const read = readTypedProjects(typescript, tsconfigPath, cwd);
+        notices.push(...read.notices);
+        for (const project of read.projects) {
           if (typedProjects.some((known) => known.tsconfigPath === project.tsconfigPath)) continue;
           typedProjects.push(project);
           for (const file of project.files) if (!owner.has(file)) owner.set(file, project.tsconfigPath);
@@ -117,5 +128,6 @@ export function createLintSetup(options: {
     typedProjects,
     typedBy: (file) => owner.get(path.resolve(file)),
     notices,
+    binaryFiles: binary.files,
   };
 }

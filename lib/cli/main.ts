@@ -4,12 +4,14 @@ import * as eslintApi from 'eslint';
 import type { ESLint as ESLintInstance } from 'eslint';
 import plugin from '../index.js';
 import { parseCliArgs, usage, UsageError, type CliOptions } from './args.js';
-import { sourceFiles } from '../configs/index.js';
+import { sourceExtensions, sourceFiles } from '../configs/index.js';
 import { createLintSetup, type LintSetup } from './config.js';
 import { ignoredReason } from './ignored.js';
 import { Progress } from './progress.js';
 import { displayPath, isGlob, TsconfigError } from './project.js';
+import { mapraceReportsOf, parseErrorOf } from './reports.js';
 import { loadSarifFormatter, missingSarifMessage, type SarifFormatter } from './sarif.js';
+import { formatStylish } from './stylish.js';
 
 /** Where the command reads and writes; the real process by default, a fake one in tests. */
 export interface CliIo {
@@ -25,6 +27,24 @@ const loadFlatESLint = (cwd: string) =>
     { useFlatConfig: true, cwd },
   );
 
+// ESLint 9 warns through process.emitWarning about the project's own config: a `.eslintignore`
+// file, `/* eslint-env */` comments. maprace reads no such config, so they are noise here. ESLint
+// takes process.emitWarning when it is constructed: it is wrapped for the construction only.
+const projectConfigWarnings = new Set(['ESLintIgnoreWarning', 'ESLintEnvWarning']);
+function withoutProjectConfigWarnings<T>(create: () => T): T {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const [typeOrOptions] = rest;
+    const type = typeof typeOrOptions === 'string' ? typeOrOptions : (typeOrOptions as { type?: string } | undefined)?.type;
+    if (type !== undefined && projectConfigWarnings.has(type)) return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return create();
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
 
 function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
@@ -33,7 +53,7 @@ function plural(count: number, word: string): string {
 /** What maprace says when the paths hold nothing it lints (exit code 2). */
 const nothingToLint = (targets: readonly string[], explain = true) =>
   `no files to lint in ${targets.join(' ')}` +
-  (explain ? ' (maprace lints .js .mjs .cjs .jsx .ts .mts .cts .tsx files outside node_modules and .gitignore)' : '');
+  (explain ? ` (maprace lints ${sourceExtensions.map((extension) => `.${extension}`).join(' ')} files outside node_modules and .gitignore)` : '');
 
 async function format(
   eslint: ESLintInstance,
@@ -45,8 +65,8 @@ async function format(
   const rulesMeta = eslint.getRulesMetaForResults(results);
   if (sarif !== undefined) return `${sarif(results, { cwd, rulesMeta })}\n`;
   const formatter = await eslint.loadFormatter(options.format);
-  const text = await formatter.format(results, { cwd, rulesMeta } as never);
-  return options.format === 'json' ? `${text}\n` : text;
+  if (options.format === 'stylish') return formatStylish(formatter, results, { cwd, rulesMeta });
+  return `${await formatter.format(results, { cwd, rulesMeta } as never)}\n`;
 }
 
 /**
@@ -131,12 +151,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     });
   }
   // ESLint lints no file outside its working directory: it runs in one that holds every path.
-  const eslint = new ESLint({
+  const eslint = withoutProjectConfigWarnings(() => new ESLint({
     cwd: setup.base,
     overrideConfigFile: true,
     overrideConfig: configs as never,
     fix: options.fix,
-  });
+  }));
 
   progress?.start();
   let linted: ESLintInstance.LintResult[];
@@ -158,10 +178,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   } finally {
     progress?.stop();
   }
-  // Files named on the command line that ESLint did not lint are not problems: say why, and
-  // leave them out of the output and the counts.
+  // Files named on the command line that ESLint did not lint, and binary files, are not
+  // problems: say why, and leave them out of the output and the counts.
   const results = linted.filter((result) => {
-    const reason = ignoredReason(result);
+    const reason = setup.binaryFiles.has(result.filePath) ? 'a binary file (NUL bytes in its first 8 KB)' : ignoredReason(result);
     if (reason !== undefined) io.stderr.write(`maprace: skipped ${displayPath(io.cwd, result.filePath)}: ${reason}\n`);
     return reason === undefined;
   });
@@ -171,19 +191,32 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 2;
   }
   if (options.fix) await ESLint.outputFixes(results);
-  const shown = options.quiet ? ESLint.getErrorResults(results) : results;
+  // A file that does not parse is not a race: a warning on stderr, not a problem and not exit 1.
+  let unparsed = 0;
+  for (const result of results) {
+    const parseError = parseErrorOf(result);
+    if (parseError === undefined) continue;
+    unparsed += 1;
+    const where = `${displayPath(io.cwd, result.filePath)}:${parseError.line}:${parseError.column}`;
+    io.stderr.write(`maprace: warning: ${where}: ${parseError.message} (not analysed)\n`);
+  }
+  // Only maprace's own reports are shown and counted (see reports.ts).
+  const reports = results.map((result) => mapraceReportsOf(result, options.format !== 'stylish'));
+  const shown = options.quiet ? ESLint.getErrorResults(reports) : reports;
 
   const output = await format(eslint, options, shown, io.cwd, sarif);
   io.stdout.write(output);
 
-  const errors = shown.reduce((sum, result) => sum + result.errorCount, 0);
+  const errors = shown.reduce((sum, result) => sum + result.errorCount - result.fatalErrorCount, 0);
   const warnings = options.quiet ? 0 : shown.reduce((sum, result) => sum + result.warningCount, 0);
   const problems = errors + warnings;
-  const withProblems = shown.filter((r) => r.errorCount + (options.quiet ? 0 : r.warningCount) > 0);
+  const withProblems = shown.filter((r) => r.errorCount - r.fatalErrorCount + (options.quiet ? 0 : r.warningCount) > 0);
   const typed = typeAwareness(setup, results, io.cwd);
+  const files = plural(results.length, 'file');
+  const notParsed = unparsed === 0 ? '' : `; ${plural(unparsed, 'file')} not parsed`;
   const summary = problems === 0
-    ? `maprace: no problems in ${plural(results.length, 'file')} (${typed})\n`
-    : `maprace: ${plural(problems, 'problem')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}) in ${withProblems.length} of ${plural(results.length, 'file')} (${typed})\n`;
+    ? `maprace: no problems in ${files} (${typed})${notParsed}\n`
+    : `maprace: ${plural(problems, 'problem')} (${plural(errors, 'error')}, ${plural(warnings, 'warning')}) in ${withProblems.length} of ${files} (${typed})${notParsed}\n`;
   (options.format === 'stylish' ? io.stdout : io.stderr).write(summary);
   return problems > 0 ? 1 : 0;
 }

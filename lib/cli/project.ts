@@ -3,11 +3,19 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { convertIgnorePatternToMinimatch } from '@eslint/compat';
 import type * as ts from 'typescript';
+import { sourceExtensions } from '../configs/index.js';
 
-/** A tsconfig.json and the files its program contains. */
+/** A tsconfig.json and the files of its program that maprace lints. */
 export interface TypedProject {
   tsconfigPath: string;
   files: ReadonlySet<string>;
+}
+
+/** The projects that give type information, and why a tsconfig found on the way gives none. */
+export interface TypedProjects {
+  projects: TypedProject[];
+  /** One line per tsconfig.json left out, naming it and what it lacks (printed to stderr). */
+  notices: string[];
 }
 
 /** A tsconfig.json the CLI cannot use: reported in one line, exit code 2. */
@@ -32,6 +40,13 @@ export function displayPath(cwd: string, file: string): string {
   if (relative === '') return path.basename(file);
   return relative.startsWith('..') && file.length < relative.length ? file : relative;
 }
+
+/**
+ * True for a file maprace lints: a JavaScript or TypeScript file by its extension, whatever else
+ * a tsconfig's program holds (`.json` with `resolveJsonModule`, `.vue`, `.d.ts` of a package…).
+ */
+export const isSourceFile = (file: string): boolean =>
+  (sourceExtensions as readonly string[]).includes(path.extname(file).slice(1));
 
 /** True when a command-line target is a glob rather than a path. */
 export const isGlob = (target: string): boolean => /[*?[\]{}]/u.test(target);
@@ -68,16 +83,23 @@ export function loadTypeScript(cwd: string): typeof ts | undefined {
 // "No inputs were found in config file": a tsconfig whose program is empty (a solution-style
 // tsconfig, or one whose `include` matches nothing) is usable; it just types no file.
 const NO_INPUTS = 18003;
+// "File '…' not found" (an `extends` naming a package) and "Cannot read file '…'" (a relative
+// one): what the tsconfig extends is not there, typically a package not installed in this
+// checkout. typescript-eslint refuses such a tsconfig for every file, yet the project is fine.
+const EXTENDS_NOT_FOUND = new Set([6053, 5083]);
 
 /**
- * Reads a tsconfig.json the way tsc does and lists the files its program contains, then the
- * projects it references (`references`, depth first, each once), the way `tsc --build` finds
+ * Reads a tsconfig.json the way tsc does and lists the source files its program contains, then
+ * the projects it references (`references`, depth first, each once), the way `tsc --build` finds
  * them: a solution-style tsconfig (`"files": [], "references": [...]`) types nothing itself.
- * Throws a TsconfigError, naming the file, for a tsconfig that typescript-eslint would refuse
- * (a syntax error, an unknown option, an `extends` that does not resolve…).
+ * What a checkout may lack leaves a project out with a notice, its files linted syntactically: an
+ * `extends` that does not resolve (a package not installed) and a reference to a project that does
+ * not exist. Throws a TsconfigError, naming the file, for a tsconfig that is wrong in itself (a
+ * syntax error, an unknown option).
  */
-export function readTypedProjects(typescript: typeof ts, tsconfigPath: string, cwd: string): TypedProject[] {
+export function readTypedProjects(typescript: typeof ts, tsconfigPath: string, cwd: string): TypedProjects {
   const projects: TypedProject[] = [];
+  const notices: string[] = [];
   const seen = new Set<string>();
   const describe = (file: string) => displayPath(cwd, file);
   const fail = (file: string, diagnostic: ts.Diagnostic): never => {
@@ -95,9 +117,8 @@ export function readTypedProjects(typescript: typeof ts, tsconfigPath: string, c
     if (seen.has(configPath)) return;
     seen.add(configPath);
     if (referencedBy !== undefined && !existsSync(configPath)) {
-      throw new TsconfigError(
-        `invalid ${describe(referencedBy)}: it references ${describe(configPath)}, which does not exist (fix it, or lint without types: --no-type-check)`,
-      );
+      notices.push(`${describe(referencedBy)} references ${describe(configPath)}, which does not exist: linting without that project's type information`);
+      return;
     }
     const parsed = typescript.getParsedCommandLineOfConfigFile(configPath, {}, {
       ...typescript.sys,
@@ -105,15 +126,26 @@ export function readTypedProjects(typescript: typeof ts, tsconfigPath: string, c
     });
     if (parsed === undefined) throw new TsconfigError(`${describe(configPath)}: cannot be read`);
     // getConfigFileParsingDiagnostics: the JSON syntax errors too, which `errors` leaves out.
-    const error = typescript.getConfigFileParsingDiagnostics(parsed).find(
+    const errors = typescript.getConfigFileParsingDiagnostics(parsed).filter(
       (diagnostic) => diagnostic.category === typescript.DiagnosticCategory.Error && diagnostic.code !== NO_INPUTS,
     );
+    const error = errors.find((diagnostic) => !EXTENDS_NOT_FOUND.has(diagnostic.code));
     if (error !== undefined) fail(configPath, error);
-    projects.push({ tsconfigPath: configPath, files: new Set(parsed.fileNames.map((name) => path.resolve(name))) });
+    const missingBase = errors[0];
+    if (missingBase === undefined) {
+      const files = parsed.fileNames.filter(isSourceFile).map((name) => path.resolve(name));
+      projects.push({ tsconfigPath: configPath, files: new Set(files) });
+    } else {
+      // TypeScript's text names what is missing in quotes: as written for a package, absolute for a file.
+      const text = typescript.flattenDiagnosticMessageText(missingBase.messageText, ' ');
+      const base = /'([^']+)'/u.exec(text)?.[1] ?? text;
+      const missing = path.isAbsolute(base) ? `${describe(base)}, which does not exist` : `${base}, which is not installed`;
+      notices.push(`${describe(configPath)} extends ${missing}: linting the files it includes without type information`);
+    }
     for (const reference of parsed.projectReferences ?? []) visit(typescript.resolveProjectReferencePath(reference), configPath);
   };
   visit(tsconfigPath);
-  return projects;
+  return { projects, notices };
 }
 
 /** The nearest directory at or above `start` that holds `.git` (a repository or a worktree), or undefined. */

@@ -7,8 +7,10 @@ export type * from './types.js';
 
 /** The TypeScript files: what `recommended-type-checked` applies to, and what needs typescript-eslint's parser. */
 export const typeScriptFiles = ['**/*.{ts,mts,cts,tsx}'];
+/** The extensions of the JavaScript and TypeScript files maprace lints. */
+export const sourceExtensions = ['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx'] as const;
 /** Every JavaScript and TypeScript file: what `recommended` and `strict` apply to. */
-export const sourceFiles = ['**/*.{js,mjs,cjs,jsx,ts,mts,cts,tsx}'];
+export const sourceFiles = [`**/*.{${sourceExtensions.join(',')}}`];
 /** The same TypeScript extensions as .eslintrc `overrides` patterns (matched against the base name). */
 const legacyTypeScriptFiles = ['*.ts', '*.mts', '*.cts', '*.tsx'];
 
