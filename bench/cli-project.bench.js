@@ -172,6 +172,7 @@ function summarize(run) {
     found: Object.values(categories).reduce((sum, row) => sum + row.found, 0),
     exact: Object.values(categories).reduce((sum, row) => sum + row.exact, 0),
     categories,
+    reportsOnNoSeededLinePerKloc: Math.round((elsewhere.length / kloc) * 1000) / 1000,
     reportsOnNoSeededLine: elsewhere.map((message) => `${message.file}:${message.line} ${message.ruleId}/${message.messageId}`),
     stderr: run.stderr,
   };
@@ -182,7 +183,7 @@ const runs = [runCli('syntactic', ['--no-type-check']), runCli('type-aware', [])
 // ---------------------------------------------------------------------------------------------
 // The report
 
-const header = ['run', 'time', 'files', 'KLOC', 'reports', 'per KLOC', 'other msgs', 'seeded found', 'exact', 'no seeded line', 'exit'];
+const header = ['run', 'time', 'files', 'KLOC', 'reports', 'per KLOC', 'other msgs', 'seeded found', 'exact', 'no seeded line', 'per KLOC', 'exit'];
 const lines = runs.map((run) => [
   run.label,
   `${run.seconds.toFixed(1)} s`,
@@ -194,9 +195,10 @@ const lines = runs.map((run) => [
   `${run.found} / ${run.seeded}`,
   String(run.exact),
   String(run.reportsOnNoSeededLine.length),
+  run.reportsOnNoSeededLinePerKloc.toFixed(3),
   String(run.exitCode),
 ]);
-const table = columns(header, lines, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+const table = columns(header, lines, new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
 console.log(`maprace CLI on a generated project: app/ ${app.files.length} files, services/ ${COPIES} copies of the real-shapes corpus; ${seeded.length} seeded races.\n`);
 console.log(table.format(header));
 console.log(table.rule);
