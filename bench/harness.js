@@ -26,6 +26,16 @@ export async function importRuntime(names) {
   return runtime;
 }
 
+/** The value of a command-line flag that takes a positive integer; exits with a message otherwise. */
+export function positiveInt(flag, text) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`${flag} takes a positive integer, not ${text}`);
+    process.exit(1);
+  }
+  return n;
+}
+
 /** A progress line on stderr, so that stdout holds only the report. */
 export function progressReporter(benchmark) {
   return (message) => process.stderr.write(`[${benchmark} bench] ${message}\n`);

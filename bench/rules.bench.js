@@ -83,6 +83,7 @@ import {
   judge,
   machine,
   median,
+  positiveInt,
   progressReporter,
   requireExposedGc,
   rotations,
@@ -121,15 +122,6 @@ const TARGETS = { syntactic: 2.0, typed: 1.1 };
 
 // The rules measured (names without the maprace/ prefix).
 const OUR_RULES = [RULES.P, RULES.T, RULES.W];
-
-function positiveInt(flag, text) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
-    console.error(`${flag} takes a positive integer, not ${text}`);
-    process.exit(1);
-  }
-  return n;
-}
 
 const progress = progressReporter('rules');
 
