@@ -26,23 +26,43 @@ const synchronousMethods = new Set(['forEach', 'map', 'flatMap', 'filter', 'redu
 
 /** The continuations a root (a function or a loop body) starts with calls of its own. */
 export function continuationsIn(model: FileModel, root: FunctionNode | TSESTree.Statement): Continuation[] {
-  const found: Continuation[] = [];
+  let byRoot = continuationsByRoot.get(model);
+  if (!byRoot) continuationsByRoot.set(model, (byRoot = new WeakMap()));
+  let found = byRoot.get(root);
+  if (found) return found;
+  found = [];
   for (const { node, owner } of model.within(model.calls, root)) {
     const callbacks = continuationCallbacks(node);
     if (callbacks.length === 0) continue;
-    const writes = writesIn(model).filter((access) => callbacks.some((callback) => contains(callback, access.node)));
+    const writes = callbacks.flatMap((callback) => writesWithin(model, callback));
     if (writes.length > 0) found.push({ suspension: { node, owner }, callbacks, writes });
   }
+  byRoot.set(root, found);
   return found;
 }
 
+/** Each root's continuations, computed once per file: every task group that reaches the root asks again. */
+const continuationsByRoot = new WeakMap<FileModel, WeakMap<TSESTree.Node, Continuation[]>>();
+/** The file's writes and updates of maps in source order, collected once per file. */
 const fileWrites = new WeakMap<FileModel, Access[]>();
 
-/** The file's writes and updates of maps, collected once per file. */
-function writesIn(model: FileModel): Access[] {
+/** The writes and updates of maps within a node's range: a binary search in the file's writes. */
+function writesWithin(model: FileModel, node: TSESTree.Node): Access[] {
   let writes = fileWrites.get(model);
-  if (!writes) fileWrites.set(model, (writes = model.accesses.filter((access) => access.kind === 'write' || access.kind === 'update')));
-  return writes;
+  if (!writes) {
+    writes = model.accesses.filter((access) => access.kind === 'write' || access.kind === 'update').sort((a, b) => a.node.range[0] - b.node.range[0]);
+    fileWrites.set(model, writes);
+  }
+  let low = 0;
+  let high = writes.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (writes[middle]!.node.range[0] < node.range[0]) low = middle + 1;
+    else high = middle;
+  }
+  const found: Access[] = [];
+  for (let i = low; i < writes.length && writes[i]!.node.range[0] < node.range[1]; i++) if (contains(node, writes[i]!.node)) found.push(writes[i]!);
+  return found;
 }
 
 /**

@@ -54,10 +54,13 @@ export function lazyInitsIn(model: FileModel, root: FunctionNode | TSESTree.Stat
     continuationCallbacks(node).map((callback) => ({ callback, suspension: { node, owner: caller } })),
   );
   if (suspensions.length === 0 && continuations.length === 0) return [];
-  for (const assignment of model.assignments) {
-    if (!contains(root, assignment) || !['=', '??=', '||='].includes(assignment.operator)) continue;
-    const continuation = continuations.find(({ callback }) => enclosingFunction(assignment) === callback);
-    if (enclosingFunction(assignment) !== owner && !continuation) continue;
+  const events = assignmentsOf(model);
+  const candidates = [
+    ...model.within(events, root).map(({ node }) => ({ assignment: node, continuation: undefined })),
+    ...continuations.flatMap((continuation) => model.within(events, continuation.callback).map(({ node }) => ({ assignment: node, continuation }))),
+  ];
+  for (const { assignment, continuation } of candidates) {
+    if (!['=', '??=', '||='].includes(assignment.operator)) continue;
     const write = valueAccess(model, assignment.left, assignment);
     if (!write || isConstructorThisWrite(write.ref, owner)) continue;
     const suspension = continuation ? resolvedIn(assignment, continuation) : awaitedIn(model, assignment, suspensions);
@@ -71,7 +74,7 @@ export function lazyInitsIn(model: FileModel, root: FunctionNode | TSESTree.Stat
       read: { ...write, node: gate, ref: gate },
       write,
       suspension,
-      writes: writesOf(model, write.identity),
+      writes: writesOf(model).get(write.identity) ?? [],
     });
   }
   return sections;
@@ -174,13 +177,34 @@ function gateOf(model: FileModel, assignment: TSESTree.AssignmentExpression, ide
   return gate;
 }
 
-/** Every assignment of the value in the file (its declaration's initialiser left out). */
-function writesOf(model: FileModel, identity: object | string): ValueAccess[] {
-  const writes: ValueAccess[] = [];
+interface AssignmentEvent {
+  node: TSESTree.AssignmentExpression;
+  owner: FunctionNode | null;
+}
+
+const assignmentEvents = new WeakMap<FileModel, AssignmentEvent[]>();
+
+/** The file's assignments with the function each is in, collected once per file (for `model.within`). */
+function assignmentsOf(model: FileModel): AssignmentEvent[] {
+  let events = assignmentEvents.get(model);
+  if (!events) assignmentEvents.set(model, (events = model.assignments.map((node) => ({ node, owner: enclosingFunction(node) }))));
+  return events;
+}
+
+const valueWrites = new WeakMap<FileModel, Map<object | string, ValueAccess[]>>();
+
+/** Every assignment of each shared value in the file (declarations' initialisers left out), by value, once per file. */
+function writesOf(model: FileModel): Map<object | string, ValueAccess[]> {
+  let byValue = valueWrites.get(model);
+  if (byValue) return byValue;
+  byValue = new Map();
   for (const assignment of model.assignments) {
-    if (model.resolver.identity(unwrap(assignment.left)) !== identity) continue;
     const write = valueAccess(model, assignment.left, assignment);
-    if (write) writes.push(write);
+    if (!write) continue;
+    const list = byValue.get(write.identity);
+    if (list) list.push(write);
+    else byValue.set(write.identity, [write]);
   }
-  return writes;
+  valueWrites.set(model, byValue);
+  return byValue;
 }
