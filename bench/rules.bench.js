@@ -1,29 +1,30 @@
-// The cost of the three maprace rules in a lint run, against rules people already run, side by
+// The cost of the maprace rules (every rule the plugin exports) in a lint run, against rules people already run, side by
 // side in one process with ESLint 10 and @typescript-eslint/parser.
 //
 //   npm run bench:rules                       500 files, 5 paired runs per side (about 6 minutes on 2 cores)
 //   npm run bench:rules -- --quick            100 files, 2 paired runs per side (a smoke run)
 //   npm run bench:rules -- --samples 9        more paired runs per side
 //   npm run bench:rules -- --concurrency 4    workers for the concurrency check (default 2)
-//   npm run bench:rules -- --rules no-unguarded-map-in-timer   only some of the three rules
+//   npm run bench:rules -- --rules no-unguarded-map-in-timer   only some of the rules
 //   npm run bench:rules -- --files 200 --keep fewer files; keep the generated project (path printed)
 //
-// Prints tables, writes JSON (bench/results/rules.json; a --quick run writes rules.quick.tmp.json,
-// which git ignores, so a smoke run never replaces the real results), and ends with a Markdown
+// Prints tables, writes JSON (bench/results/rules.json; a --quick run, another --files or a subset
+// of --rules writes rules.quick.tmp.json, which git ignores, so a smoke run never replaces the
+// real results), and ends with a Markdown
 // block for the README between the rules-bench markers.
 //
 // What it lints: a TypeScript application generated into a temporary directory by
 // rules.project.js (seeded, the same every run): 500 files of 50–250 lines, mostly ordinary code
 // (parsing, validation, formatting, classes, retries, sequential and parallel async calls); about
-// one module in six holds one racy pattern of the rules contract at a known line (a seeded site),
-// the others safe variants (promise caches, mutex / p-limit / async-lock guards, synchronous
+// one module in six holds one racy pattern of the rules contract at a known line (a seeded site:
+// rule and messageId), the others safe variants (promise caches, mutex / p-limit / async-lock guards, synchronous
 // updates, snapshots, synchronous handlers). It type-checks (tsc --noEmit, strict, NodeNext).
 //
 // The comparisons (each side a list of rules, all at 'error', every file `src/**/*.ts`):
-// - syntactic: (a) the three maprace rules against (b) ESLint's require-atomic-updates alone, both
+// - syntactic: (a) the maprace rules against (b) ESLint's require-atomic-updates alone, both
 //   with @typescript-eslint/parser and no type information. Target: (a) ≤ 2× (b).
 // - typed (parserOptions.projectService: true, tsconfigRootDir = the project): (c)
-//   @typescript-eslint/no-floating-promises alone against (d) no-floating-promises plus the three
+//   @typescript-eslint/no-floating-promises alone against (d) no-floating-promises plus the
 //   maprace rules. Target: (d) ≤ 1.10× (c), the rules add at most 10%.
 //
 // How it measures:
@@ -120,9 +121,6 @@ const PATTERN = 'src/**/*.ts';
 // The README's targets: the subject's full-run time as a multiple of the baseline's.
 const TARGETS = { syntactic: 2.0, typed: 1.1 };
 
-// The rules measured (names without the maprace/ prefix).
-const OUR_RULES = [RULES.P, RULES.T, RULES.W];
-
 const progress = progressReporter('rules');
 
 // ---------------------------------------------------------------------------------------------
@@ -130,19 +128,29 @@ const progress = progressReporter('rules');
 
 requireExposedGc('rules.bench.js');
 
-const selected = args.rules ? args.rules.split(',').map((r) => r.trim().replace(/^maprace\//, '')) : OUR_RULES;
-for (const rule of selected) {
+const PLUGIN_URL = new URL('../dist/index.js', import.meta.url);
+const { default: plugin } = await import(PLUGIN_URL.href);
+
+// The rules measured (names without the maprace/ prefix): every rule of the plugin, and the
+// generator seeds races for each of them.
+const OUR_RULES = Object.keys(plugin?.rules ?? {}).sort();
+for (const rule of Object.values(RULES)) {
   if (!OUR_RULES.includes(rule)) {
-    console.error(`--rules: ${rule} is not one of ${OUR_RULES.join(', ')}`);
+    console.error(`dist/index.js has no rule ${rule}, which rules.project.js seeds: run npm run build`);
+    process.exit(1);
+  }
+}
+for (const rule of OUR_RULES) {
+  if (!Object.values(RULES).includes(rule)) {
+    console.error(`rules.project.js seeds no race for ${rule}: add a racy pattern for it before measuring it`);
     process.exit(1);
   }
 }
 
-const PLUGIN_URL = new URL('../dist/index.js', import.meta.url);
-const { default: plugin } = await import(PLUGIN_URL.href);
+const selected = args.rules ? args.rules.split(',').map((r) => r.trim().replace(/^maprace\//, '')) : OUR_RULES;
 for (const rule of selected) {
-  if (!plugin?.rules?.[rule]) {
-    console.error(`dist/index.js has no rule ${rule}: run npm run build`);
+  if (!OUR_RULES.includes(rule)) {
+    console.error(`--rules: ${rule} is not one of ${OUR_RULES.join(', ')}`);
     process.exit(1);
   }
 }
@@ -360,27 +368,45 @@ compare('typed-cold', 'typed, program built per run (cold)', sides.d, sides.c, a
 // ---------------------------------------------------------------------------------------------
 // Report counts and seeded sites
 
-/** Our reports against the seeded sites: found (same file, rule, line), and the rest. */
+/**
+ * Our reports against the seeded sites: found (same file, rule, line), exact (also the seeded
+ * messageId), the reports on no seeded line of the rule, and where the reports land.
+ */
 function siteMatching(side) {
   const rows = [];
   const racyFiles = new Set(generated.modules.filter((m) => m.racy).map((m) => m.path));
   for (const ruleId of ourRuleIds) {
     const rule = ourRuleOf[ruleId];
-    const reported = new Set();
+    const reported = new Map();
     let inRacyModules = 0;
     let elsewhere = 0;
     for (const result of side.results) {
       const file = path.relative(project, result.filePath);
       for (const m of result.messages) {
         if (m.ruleId !== ruleId) continue;
-        reported.add(`${file}:${m.line}`);
+        const where = `${file}:${m.line}`;
+        reported.set(where, [...(reported.get(where) ?? []), m.messageId]);
         if (racyFiles.has(file)) inRacyModules++;
         else elsewhere++;
       }
     }
     const sites = seededSites.filter((s) => s.rule === rule);
-    const found = sites.filter((s) => reported.has(`${s.file}:${s.line}`)).length;
-    rows.push({ config: side.id, rule: ruleId, seeded: sites.length, found, inRacyModules, inSafeModules: elsewhere, missed: sites.filter((s) => !reported.has(`${s.file}:${s.line}`)).map((s) => `${s.file}:${s.line} (${s.pattern})`) });
+    const at = (s) => reported.get(`${s.file}:${s.line}`) ?? [];
+    const seededLines = new Set(sites.map((s) => `${s.file}:${s.line}`));
+    const offSite = [...reported].filter(([where]) => !seededLines.has(where)).flatMap(([where, ids]) => ids.map((id) => `${where} ${id}`));
+    rows.push({
+      config: side.id,
+      rule: ruleId,
+      seeded: sites.length,
+      found: sites.filter((s) => at(s).length > 0).length,
+      exact: sites.filter((s) => at(s).includes(s.messageId)).length,
+      offSeededLines: offSite.length,
+      inRacyModules,
+      inSafeModules: elsewhere,
+      missed: sites.filter((s) => at(s).length === 0).map((s) => `${s.file}:${s.line} (${s.pattern})`),
+      otherMessage: sites.filter((s) => at(s).length > 0 && !at(s).includes(s.messageId)).map((s) => `${s.file}:${s.line} (${s.pattern}: ${at(s).join(', ')}, seeded ${s.messageId})`),
+      reportsOffSeededLines: offSite.slice(0, 20),
+    });
   }
   return rows;
 }
@@ -520,14 +546,20 @@ function printTables() {
   });
 
   console.log(`\nSeeded sites (the racy pattern's report line, per the rules contract) against the maprace reports:\n`);
-  const sHeader = ['config', 'rule', 'seeded sites', 'reported there', 'reports in racy modules', 'reports in safe modules'];
-  const sLines = sites.map((s) => [`(${s.config})`, s.rule, String(s.seeded), String(s.found), String(s.inRacyModules), String(s.inSafeModules)]);
-  const sTable = columns(sHeader, sLines, new Set([2, 3, 4, 5]));
+  const sHeader = ['config', 'rule', 'seeded sites', 'reported there', 'same messageId', 'on no seeded line', 'reports in racy modules', 'reports in safe modules'];
+  const sLines = sites.map((s) => [`(${s.config})`, s.rule, String(s.seeded), String(s.found), String(s.exact), String(s.offSeededLines), String(s.inRacyModules), String(s.inSafeModules)]);
+  const sTable = columns(sHeader, sLines, new Set([2, 3, 4, 5, 6, 7]));
   console.log(sTable.format(sHeader));
   console.log(sTable.rule);
   for (const line of sLines) console.log(sTable.format(line));
   for (const s of sites.filter((x) => x.missed.length > 0)) {
     console.log(`(${s.config}) ${s.rule} missed: ${s.missed.slice(0, 5).join(', ')}${s.missed.length > 5 ? ', …' : ''}`);
+  }
+  for (const s of sites.filter((x) => x.otherMessage.length > 0)) {
+    console.log(`(${s.config}) ${s.rule} another message: ${s.otherMessage.slice(0, 5).join(', ')}${s.otherMessage.length > 5 ? ', …' : ''}`);
+  }
+  for (const s of sites.filter((x) => x.reportsOffSeededLines.length > 0)) {
+    console.log(`(${s.config}) ${s.rule} on no seeded line: ${s.reportsOffSeededLines.slice(0, 5).join(', ')}${s.offSeededLines > 5 ? ', …' : ''}`);
   }
 
   console.log(`\nConcurrency (ESLint \`concurrency\` option, worker threads):`);
@@ -547,7 +579,8 @@ function printTables() {
 }
 
 function markdown() {
-  const command = `npm run bench:rules${quick ? ' -- --quick' : ''}`;
+  const flags = [quick ? '--quick' : null, args.files ? `--files ${FILES}` : null, args.samples ? `--samples ${SAMPLES}` : null, args.rules ? `--rules ${selected.join(',')}` : null].filter(Boolean);
+  const command = `npm run bench:rules${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
   const out = [
     '<!-- rules-bench:start -->',
       `Full lint runs of a generated TypeScript project (${generated.files.length} files, ${generated.lines.toLocaleString('en-US')} lines, ` +
@@ -566,7 +599,7 @@ function markdown() {
   }
   out.push('');
   const describe = (s) =>
-    `${s.found}/${s.seeded} seeded sites, ${s.inRacyModules + s.inSafeModules} reports, ${s.inSafeModules} in safe modules`;
+    `${s.found}/${s.seeded} seeded sites (${s.exact} with the seeded message), ${s.inRacyModules + s.inSafeModules} reports, ${s.offSeededLines} on no seeded line, ${s.inSafeModules} in safe modules`;
   const perRule = ourRuleIds.map((rule) => {
     const [syntactic, typed] = ['a', 'd'].map((config) => sites.find((s) => s.config === config && s.rule === rule));
     const same = describe(syntactic) === describe(typed);
@@ -588,7 +621,9 @@ function markdown() {
 printTables();
 
 const report = { ...metadata, elapsedSeconds: round4(elapsedSeconds), firstTypedRun, typedWarmup, comparisons, reports: reportRows, sites, concurrency: { overrideRefusal, checks: concurrencyChecks } };
-const resultsFile = writeResults('rules', quick, report);
+// Only a full run (default size, all rules, no --quick) replaces the committed results.
+const fullRun = !quick && FILES === 500 && selected.length === OUR_RULES.length;
+const resultsFile = writeResults('rules', !fullRun, report);
 console.log(`\nResults written to ${resultsFile}`);
 
 console.log(`\n${markdown()}`);

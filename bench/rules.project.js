@@ -4,9 +4,13 @@
 // Most of it is ordinary code — parsing, validation, formatting, classes, reducers, retries,
 // sequential and parallel async calls — and every module has some. Maps shared by concurrent code
 // are a minority, as in a real application: about one module in six holds one racy pattern of the
-// rules contract (a seeded site: the rule and the line it must be reported on); the others hold one
-// or two safe variants (promise caches, mutex / p-limit / async-lock guards, synchronous updates,
-// snapshots, synchronous handlers, sequential loops, maps local to a task) that must stay silent.
+// rules contract (a seeded site: the rule, its messageId and the line it must be reported on),
+// under Promise.all, a timer, a worker message or an entry (an exported async function, a public
+// async method of an exported class, an EventEmitter listener); the others hold one or two safe
+// variants (promise caches, mutex / p-limit / async-lock guards, synchronous updates, snapshots,
+// synchronous handlers, a sequential loop the module runs once at start-up, maps local to a task)
+// that must stay silent under every rule. An exported async function is a task that overlaps
+// itself (every caller's run), so no safe variant reads, awaits and writes a shared map in one.
 //
 // Layout: src/shims.d.ts (the few Node.js and library declarations the code uses, so that it
 // type-checks without node_modules), src/core/{types,io,log}.ts, then src/<area>/<noun>-<role>.ts.
@@ -25,6 +29,7 @@ export const RULES = {
   P: 'no-unguarded-map-in-promise-all',
   T: 'no-unguarded-map-in-timer',
   W: 'no-unguarded-map-in-worker-message',
+  E: 'no-unguarded-map-in-async-entry',
 };
 
 /** One module in RACY_EVERY holds a racy pattern: exactly one in each run of that many modules. */
@@ -92,6 +97,13 @@ declare module 'node:worker_threads' {
   export class MessageChannel {
     readonly port1: MessagePort;
     readonly port2: MessagePort;
+  }
+}
+
+declare module 'node:events' {
+  export class EventEmitter {
+    on(event: string, listener: (...values: any[]) => void): this;
+    emit(event: string, ...values: unknown[]): boolean;
   }
 }
 
@@ -303,7 +315,7 @@ const LOG = '../core/log.js';
 const WORKER_THREADS = 'node:worker_threads';
 
 /** Names every module may import: never declared by a module itself. */
-const RESERVED = ['sleep', 'fetchUser', 'fetchOrder', 'fetchPrice', 'loadConfig', 'fetchPage', 'persist', 'audit', 'isStillValid', 'runJob', 'log', 'parentPort', 'Worker', 'MessagePort', 'Mutex', 'AsyncLock', 'pLimit', 'SafeMap', 'setInterval', 'setTimeout', 'User', 'Order', 'Session', 'Job', 'JobResult', 'Page', 'Result', 'OrderItem'];
+const RESERVED = ['sleep', 'fetchUser', 'fetchOrder', 'fetchPrice', 'loadConfig', 'fetchPage', 'persist', 'audit', 'isStillValid', 'runJob', 'log', 'parentPort', 'Worker', 'MessagePort', 'Mutex', 'AsyncLock', 'EventEmitter', 'pLimit', 'SafeMap', 'setInterval', 'setTimeout', 'User', 'Order', 'Session', 'Job', 'JobResult', 'Page', 'Result', 'OrderItem'];
 
 const cap = (s) => s[0].toUpperCase() + s.slice(1);
 
@@ -391,12 +403,12 @@ class ModuleContext {
   }
 }
 
-/** A block's text: lines ending in `//@site <P|T|W> <messageId>` mark a seeded site (the marker is removed). */
+/** A block's text: lines ending in `//@site <P|T|W|E> <messageId>` mark a seeded site (the marker is removed). */
 function block(text) {
   const lines = [];
   const sites = [];
   for (const raw of text.replace(/^\n/, '').replace(/\n\s*$/, '').split('\n')) {
-    const marker = raw.match(/\s*\/\/@site ([PTW]) (\w+)$/);
+    const marker = raw.match(/\s*\/\/@site ([PTWE]) (\w+)$/);
     if (marker) {
       sites.push({ offset: lines.length, rule: RULES[marker[1]], messageId: marker[2] });
       lines.push(raw.slice(0, marker.index));
@@ -1236,6 +1248,81 @@ export function ${dispatch}(worker: Worker): void {
 ${send}
 }`);
   },
+
+  // An exported async function: every caller's run overlaps the others (a counter across an await).
+  exportedCounter(c) {
+    c.use(IO, 'audit');
+    const visits = c.name(`${c.noun}Visits`);
+    const record = c.name(`record${c.N}Visit`);
+    return block(`
+const ${visits} = new Map<string, number>();
+
+export async function ${record}(page: string): Promise<number> {
+  const count = ${visits}.get(page) ?? 0; //@site E readWriteRace
+  await audit('${c.noun}.visit', { page });
+  ${visits}.set(page, count + 1);
+  return count + 1;
+}`);
+  },
+
+  // A public async method of an exported class: a read-through fill whose value depends on the key.
+  serviceMethodFill(c) {
+    const e = c.entity();
+    const cls = c.name(`${c.N}${cap(e.noun)}Service`);
+    return block(`
+export class ${cls} {
+  private readonly cache = new Map<string, ${e.type}>();
+
+  async get(id: string): Promise<${e.type}> {
+    const hit = this.cache.get(id); //@site E duplicateLoad
+    if (hit !== undefined) return hit;
+    const loaded = await ${e.load}(id);
+    this.cache.set(id, loaded);
+    return loaded;
+  }
+
+  invalidate(id: string): void {
+    this.cache.delete(id);
+  }
+}`);
+  },
+
+  // An EventEmitter listener: the next event starts a run while the last one still waits.
+  emitterListener(c) {
+    c.useType('node:events', 'EventEmitter');
+    c.use(IO, 'persist');
+    const counts = c.name(`${c.noun}ChannelCounts`);
+    const watch = c.name(`watch${c.N}Feed`);
+    return block(`
+const ${counts} = new Map<string, number>();
+
+export function ${watch}(feed: EventEmitter): void {
+  feed.on('data', async (channel: string) => {
+    const count = ${counts}.get(channel) ?? 0; //@site E readWriteRace
+    await persist('${c.noun}-channel', { channel, count });
+    ${counts}.set(channel, count + 1);
+  });
+}`);
+  },
+
+  // A field filled lazily in a public async method: two first calls both load and both assign.
+  lazyField(c) {
+    c.use(IO, 'loadConfig');
+    const cls = c.name(`${c.N}Settings`);
+    return block(`
+export class ${cls} {
+  private config: Record<string, string> | undefined;
+
+  async current(): Promise<Record<string, string>> {
+    if (!this.config) this.config = await loadConfig('${c.noun}'); //@site E lazyInitRace
+    return this.config;
+  }
+
+  reset(): void {
+    this.config = undefined;
+  }
+}`);
+  },
 };
 
 const RACY_WEIGHTS = [
@@ -1251,6 +1338,10 @@ const RACY_WEIGHTS = [
   ['poolHandler', 2],
   ['portBroadcast', 1],
   ['postedMap', 2],
+  ['exportedCounter', 2],
+  ['serviceMethodFill', 2],
+  ['emitterListener', 1],
+  ['lazyField', 1],
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1416,22 +1507,32 @@ export function ${start}(ttlMs = ${c.int(1, 30) * 60_000}): Timeout {
 }`);
   },
 
-  // A sequential loop with awaits, not run concurrently.
+  // A sequential loop with awaits, run once at start-up: the function is the module's own (not
+  // exported), so no caller can start a second run while the first waits.
   sequentialLoop(c) {
     c.use(IO, 'fetchUser');
     c.useType(TYPES, 'User');
     const m = c.name(`${c.noun}Owners`);
     const sync = c.name(`sync${c.N}Owners`);
+    const owner = c.name(`${c.noun}OwnerOf`);
+    const ready = c.name(`${c.noun}OwnersLoaded`);
     return block(`
 const ${m} = new Map<string, User>();
 
-export async function ${sync}(ids: readonly string[]): Promise<void> {
+async function ${sync}(ids: readonly string[]): Promise<void> {
   for (const id of ids) {
     const known = ${m}.get(id);
     const fresh = await fetchUser(id);
     if (!known || known.name !== fresh.name) ${m}.set(id, fresh);
   }
-}`);
+}
+
+export function ${owner}(id: string): User | undefined {
+  return ${m}.get(id);
+}
+
+/** Loaded once when the module starts, before it serves lookups. */
+export const ${ready}: Promise<void> = ${sync}((process.env.${c.noun.toUpperCase()}_OWNERS ?? '').split(',').filter(Boolean));`);
   },
 
   // p-limit with concurrency 1.
