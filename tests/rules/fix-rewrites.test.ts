@@ -402,5 +402,42 @@ setInterval(async () => {
 }, 1000);`,
       errors: [{ messageId: 'liveIteration', line: 8, column: 3, suggestions: [] }],
     },
+
+    // the key reaches the write through a local of the body: still the visited entry, re-checked
+    {
+      code: `${sessions}
+const open = new Map<string, Session>();
+export function logout(id: string) { open.delete(id); }
+setInterval(async () => {
+  for (const [id, session] of open) {
+    await flush(session);
+    const key = id.trim();
+    open.set(key, { ...session, flushed: true });
+  }
+}, 1000);`,
+      errors: [
+        {
+          messageId: 'liveIteration',
+          line: 8,
+          column: 3,
+          suggestions: [
+            {
+              messageId: 'iterateSnapshot',
+              data: { name: 'open' },
+              output: `${sessions}
+const open = new Map<string, Session>();
+export function logout(id: string) { open.delete(id); }
+setInterval(async () => {
+  for (const [id, session] of [...open]) {
+    await flush(session);
+    const key = id.trim();
+    if (open.has(key)) open.set(key, { ...session, flushed: true });
+  }
+}, 1000);`,
+            },
+          ],
+        },
+      ],
+    },
   ],
 });
