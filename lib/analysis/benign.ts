@@ -385,6 +385,8 @@ export function isDuplicateLoad(model: FileModel, read: Access, write: Access): 
   const root = write.owner;
   if (!value || !root || !writtenWhenAbsent(model, read, write)) return false;
   const keyVariables = referencedVariables(model, write.key);
+  // a key reassigned between the check and the store (`handle = found.name`) stores under a key nobody checked
+  if ([...keyVariables].some((variable) => variable.references.some((reference) => reference.isWrite() && !reference.init && between(reference.identifier, read.node, write.node)))) return false;
   const seen = new Set<TSESTree.Node>();
   const pending: TSESTree.Node[] = [value];
   let loads = false;
@@ -427,7 +429,13 @@ export function isDuplicateLoad(model: FileModel, read: Access, write: Access): 
   return loads;
 }
 
-function referencedVariables(model: FileModel, node: TSESTree.Node): Set<Variable> {
+/** True when a node lies after one node and before another. */
+function between(node: TSESTree.Node, from: TSESTree.Node, to: TSESTree.Node): boolean {
+  return node.range[0] >= from.range[1] && node.range[1] <= to.range[0];
+}
+
+/** The variables an expression reads. */
+export function referencedVariables(model: FileModel, node: TSESTree.Node): Set<Variable> {
   const found = new Set<Variable>();
   walkAll(node, model.sourceCode.visitorKeys, (child) => {
     if (child.type !== AST_NODE_TYPES.Identifier || !isReference(child)) return;

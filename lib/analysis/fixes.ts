@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, sameText, unwrap, walkOwnBody } from './ast.js';
+import { referencedVariables } from './benign.js';
 import { continuationGap } from './continuations.js';
 import { writeMethods, type Access, type FileModel } from './file-model.js';
 import type { LazyInitSection } from './lazy-init.js';
@@ -671,7 +672,7 @@ function writeBackRechecks(model: FileModel, section: LiveLoopSection): TextEdit
   const loop = section.loop.node as TSESTree.ForOfStatement;
   const name = section.loop.map.name;
   const writes = model.accesses.filter((access) => access.identity === section.loop.identity && (access.kind === 'write' || access.kind === 'update') && contains(loop.body, access.node));
-  const revivers = writes.filter((access) => access.kind === 'update' || access.method === 'set' || access.method === 'add' || access.method === '[]');
+  const revivers = writes.filter((access) => (access.kind === 'update' || access.method === 'set' || access.method === 'add' || access.method === '[]') && writesBack(model, loop, access));
   if (revivers.length === 0) return [];
   const byHand = `a copy would let the write-back of '${name}' on line ${revivers[0]!.node.loc.start.line} revive entries deleted during the await: re-check each entry before writing it back`;
   const write = revivers[0]!;
@@ -695,6 +696,32 @@ function writeBackRechecks(model: FileModel, section: LiveLoopSection): TextEdit
     { range: [statement.range[0], statement.range[0]], text: `{ if (${condition}) ` },
     { range: [statement.range[1], statement.range[1]], text: ' }' },
   ];
+}
+
+/**
+ * True when a write in a loop may store the entry the loop visits: its key uses a variable the loop
+ * declares, one the body declares from it (`const key = id`) or one the body assigns. A key the body
+ * gets elsewhere (`for (const link of await crawl(url)) r[link] = …`) adds other entries, which a
+ * copy cannot revive; a key the walk cannot follow counts as a write-back.
+ */
+function writesBack(model: FileModel, loop: TSESTree.ForOfStatement | TSESTree.ForInStatement, write: Access): boolean {
+  if (!write.key || loop.left.type !== AST_NODE_TYPES.VariableDeclaration) return true;
+  const declared = new Set(model.sourceCode.getDeclaredVariables(loop.left));
+  const seen = new Set<TSESLint.Scope.Variable>();
+  const fromLoop = (node: TSESTree.Node): boolean => [...referencedVariables(model, node)].some((variable) => {
+    if (declared.has(variable)) return true;
+    if (seen.has(variable)) return false;
+    seen.add(variable);
+    if (variable.references.some((reference) => reference.isWrite() && !reference.init && contains(loop.body, reference.identifier))) return true;
+    const definition = variable.defs[0];
+    if (!definition) return true;
+    if (!contains(loop.body, definition.node)) return false;
+    if (definition.type !== 'Variable') return true;
+    if (definition.node.init) return fromLoop(definition.node.init);
+    // the element of a nested loop (`for (const link of links)`): another entry than the one visited
+    return definition.parent.parent?.type !== AST_NODE_TYPES.ForOfStatement && definition.parent.parent?.type !== AST_NODE_TYPES.ForInStatement;
+  });
+  return fromLoop(write.key);
 }
 
 /** True when an if runs one node in its consequent and the other in its alternate. */

@@ -125,3 +125,42 @@ runBoth('no-unguarded-map-in-promise-all', promiseAll, {
     },
   ],
 });
+
+const mapCrawler = (loop: string) => `declare function crawl(url: string): Promise<string[]>;
+const depth = new Map<string, number>();
+async function worker() {
+${loop}
+}
+export async function run(seeds: string[]) {
+  for (const seed of seeds) depth.set(seed, 0);
+  await Promise.all([worker(), worker(), worker()]);
+}`;
+
+const crawlLinks = (right: string) => `  for (const [url, level] of ${right}) {
+    for (const link of await crawl(url)) depth.set(link, level + 1);
+  }`;
+
+runBoth('no-unguarded-map-in-promise-all', promiseAll, {
+  valid: [
+    // each worker walks the entries as they were when it started
+    mapCrawler(crawlLinks('[...depth]')),
+  ],
+  invalid: [
+    // the loop stores the links it finds, not the entry it visits: the copy needs no re-check
+    // (one would keep new links out), and the loop is no write-back a copy could revive
+    {
+      code: mapCrawler(crawlLinks('depth')),
+      errors: [
+        {
+          messageId: 'liveIteration',
+          line: 4,
+          column: 3,
+          endLine: 4,
+          endColumn: 35,
+          data: { kind: 'Map', name: 'depth', loopLine: 4, suspension: 'an await', awaitLine: 5, source: 'Promise.all tasks', writer: 'while other tasks write it' },
+          suggestions: [{ messageId: 'iterateSnapshot', data: { name: 'depth' }, output: mapCrawler(crawlLinks('[...depth]')) }],
+        },
+      ],
+    },
+  ],
+});

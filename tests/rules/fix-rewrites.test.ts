@@ -56,7 +56,7 @@ export async function user(id: string): Promise<User> {
 export const team = (ids: string[]) => Promise.all(ids.map(user));`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 7,
           column: 17,
           endLine: 10,
@@ -94,7 +94,7 @@ export async function user(id: string): Promise<User> {
 export const team = (ids: string[]) => Promise.all(ids.map(user));`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 7,
           column: 17,
           suggestions: [
@@ -142,7 +142,7 @@ export class UserDirectory {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 10,
           column: 34,
           endLine: 15,
@@ -191,7 +191,7 @@ export async function nameOf(id: string): Promise<string> {
 export const roster = (ids: string[]) => Promise.all(ids.map(nameOf));`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 7,
           column: 14,
           endLine: 10,
@@ -230,7 +230,7 @@ export async function prewarm(id: string): Promise<void> {
 export const prewarmAll = (ids: string[]) => Promise.all(ids.map(prewarm));`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 7,
           column: 13,
           suggestions: [
@@ -265,7 +265,7 @@ export async function user(id: string): Promise<User> {
 export const team = (ids: string[]) => Promise.all(ids.map(user));`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 7,
           column: 15,
           suggestions: [],
@@ -401,6 +401,43 @@ setInterval(async () => {
   }
 }, 1000);`,
       errors: [{ messageId: 'liveIteration', line: 8, column: 3, suggestions: [] }],
+    },
+
+    // the key reaches the write through a local of the body: still the visited entry, re-checked
+    {
+      code: `${sessions}
+const open = new Map<string, Session>();
+export function logout(id: string) { open.delete(id); }
+setInterval(async () => {
+  for (const [id, session] of open) {
+    await flush(session);
+    const key = id.trim();
+    open.set(key, { ...session, flushed: true });
+  }
+}, 1000);`,
+      errors: [
+        {
+          messageId: 'liveIteration',
+          line: 8,
+          column: 3,
+          suggestions: [
+            {
+              messageId: 'iterateSnapshot',
+              data: { name: 'open' },
+              output: `${sessions}
+const open = new Map<string, Session>();
+export function logout(id: string) { open.delete(id); }
+setInterval(async () => {
+  for (const [id, session] of [...open]) {
+    await flush(session);
+    const key = id.trim();
+    if (open.has(key)) open.set(key, { ...session, flushed: true });
+  }
+}, 1000);`,
+            },
+          ],
+        },
+      ],
     },
   ],
 });

@@ -15,9 +15,9 @@ const declarations = `interface User { id: string; name: string }
 declare function fetchUser(id: string): Promise<User>;
 `;
 
-/** A race whose read, await and write share one line: `if (!m.has(id)) m.set(id, await load(id))`. */
+/** A read-through fill whose read, await and write share one line: `if (!m.has(id)) m.set(id, await load(id))`. */
 const oneLineRace = (line: number, endColumn: number, data: { kind?: string; name: string; advice: string }) => ({
-  messageId: 'readWriteRace' as const,
+  messageId: 'duplicateLoad' as const,
   line,
   column: 10,
   endLine: line,
@@ -26,10 +26,11 @@ const oneLineRace = (line: number, endColumn: number, data: { kind?: string; nam
 });
 
 const guardBecause = (reason: string) => `Guard the section (SafeMap.withLock, or a lock around it). No automatic fix: ${reason}.`;
+const loadBecause = (reason: string) => `Store the promise before awaiting, or use SafeMap.getOrCompute. No automatic fix: ${reason}.`;
 const constructorParameter = (name: string, kind = 'Map') =>
-  guardBecause(`'${name}' is handed to the constructor: other modules build or hold it as a ${kind}, so the fix cannot change its type here`);
-const parameter = (name: string, kind = 'Map') => guardBecause(`'${name}' is a parameter or an import: other modules build or hold it as a ${kind}, so the fix cannot change its type here`);
-const lru = (name: string) => guardBecause(`'${name}' is an LRU cache, which keeps eviction: guard the section or store promises`);
+  loadBecause(`'${name}' is handed to the constructor: other modules build or hold it as a ${kind}, so the fix cannot change its type here`);
+const parameter = (name: string, kind = 'Map') => loadBecause(`'${name}' is a parameter or an import: other modules build or hold it as a ${kind}, so the fix cannot change its type here`);
+const lru = (name: string, advise = loadBecause) => advise(`'${name}' is an LRU cache, which keeps eviction: guard the section or store promises`);
 const store = (name: string) => guardBecause(`'${name}' is an external store: use its atomic operation (SET NX, a compare-and-set) or a lock`);
 
 runBoth('no-unguarded-map-in-promise-all', promiseAll, {
@@ -161,7 +162,7 @@ export class UserService {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 8,
           column: 12,
           endLine: 10,
@@ -210,7 +211,7 @@ export class Directory {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 10,
           column: 20,
           endLine: 11,
@@ -239,7 +240,7 @@ export class ProfileLoader {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 9,
           column: 18,
           endLine: 12,
@@ -250,7 +251,7 @@ export class ProfileLoader {
             read: 9,
             write: 12,
             awaitLine: 11,
-            advice: guardBecause("'this.cache' is a cache of its own type, not a Map: guard the section or store promises"),
+            advice: loadBecause("'this.cache' is a cache of its own type, not a Map: guard the section or store promises"),
           }),
         },
       ],
@@ -353,12 +354,12 @@ export class Tree {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 8,
           column: 12,
           endLine: 10,
           endColumn: 35,
-          data: taskRace({ name: 'this.children', read: 8, write: 10, awaitLine: 9, advice: guardBecause("the section reaches 'this.children' through 'getChildren': guard the section by hand") }),
+          data: taskRace({ name: 'this.children', read: 8, write: 10, awaitLine: 9, advice: loadBecause("the section reaches 'this.children' through 'getChildren': guard the section by hand") }),
         },
       ],
     },
@@ -433,7 +434,7 @@ setInterval(async () => {
             awaitLine: 7,
             source: 'a setInterval callback',
             writer: 'while the next run of the callback, started before this one ends, writes it',
-            advice: lru('tokens'),
+            advice: lru('tokens', guardBecause),
           },
         },
       ],

@@ -21,6 +21,8 @@ import { SafeMap } from 'eslint-plugin-maprace/runtime';
 declare const feed: EventEmitter;
 declare function persist(channel: string, count: number): Promise<void>;
 `;
+/** What a getOrCompute suggestion puts before a file without imports. */
+const imported = "import { SafeMap } from 'eslint-plugin-maprace/runtime';\n\n";
 const editor = `interface Document { uri: string; text: string }
 interface Connection { onCompletion(fn: (params: { uri: string }) => unknown): void; onHover(fn: (params: { uri: string }) => unknown): void }
 declare const connection: Connection;
@@ -196,7 +198,7 @@ export async function loadUser(id: string) {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 6,
           column: 14,
           endLine: 9,
@@ -205,9 +207,20 @@ export async function loadUser(id: string) {
             kind: 'Map', name: 'cache', readLine: 6, writeLine: 9, suspension: 'an await', awaitLine: 8,
             source: "the exported async function 'loadUser'",
             writer: 'while another call of it writes it (every call runs concurrently with the others)',
-            advice: 'Guard the section (SafeMap.withLock, or a lock around it). No automatic fix: the section declares variables used after it: wrap it in withLock by hand.',
+            advice: 'Store the promise before awaiting, or use SafeMap.getOrCompute.',
           },
-          suggestions: [],
+          suggestions: [
+            {
+              messageId: 'useGetOrCompute',
+              data: { name: 'cache' },
+              output: `${imported}${users}
+const cache = new SafeMap<string, User>();
+export async function loadUser(id: string) {
+  const user = await cache.getOrCompute(id, () => fetchUser(id));
+  return user;
+}`,
+            },
+          ],
         },
       ],
     },
@@ -309,7 +322,7 @@ export class UserDirectory {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 7,
           column: 16,
           endLine: 10,
@@ -318,9 +331,22 @@ export class UserDirectory {
             kind: 'Map', name: 'this.cache', readLine: 7, writeLine: 10, suspension: 'an await', awaitLine: 9,
             source: "the public async method 'UserDirectory.load'",
             writer: 'while another call of it writes it (every call runs concurrently with the others)',
-            advice: 'Guard the section (SafeMap.withLock, or a lock around it). No automatic fix: the section declares variables used after it: wrap it in withLock by hand.',
+            advice: 'Store the promise before awaiting, or use SafeMap.getOrCompute.',
           },
-          suggestions: [],
+          suggestions: [
+            {
+              messageId: 'useGetOrCompute',
+              data: { name: 'this.cache' },
+              output: `${imported}${users}
+export class UserDirectory {
+  private readonly cache = new SafeMap<string, User>();
+  async load(id: string) {
+    const user = await this.cache.getOrCompute(id, () => fetchUser(id));
+    return user;
+  }
+}`,
+            },
+          ],
         },
       ],
     },
@@ -546,7 +572,7 @@ connection.onCompletion(async ({ uri }) => {
 });`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 9,
           column: 18,
           endLine: 12,
@@ -555,9 +581,20 @@ connection.onCompletion(async ({ uri }) => {
             kind: 'Map', name: 'documents', readLine: 9, writeLine: 12, suspension: 'an await', awaitLine: 11,
             source: 'the connection.onCompletion callback',
             writer: 'while another run of it writes it (the editor calls it again while an earlier run still waits)',
-            advice: 'Guard the section (SafeMap.withLock, or a lock around it). No automatic fix: the section declares variables used after it: wrap it in withLock by hand.',
+            advice: 'Store the promise before awaiting, or use SafeMap.getOrCompute.',
           },
-          suggestions: [],
+          suggestions: [
+            {
+              messageId: 'useGetOrCompute',
+              data: { name: 'documents' },
+              output: `${imported}${editor}
+const documents = new SafeMap<string, Document>();
+connection.onCompletion(async ({ uri }) => {
+  const document = await documents.getOrCompute(uri, () => parse(uri));
+  return document.text;
+});`,
+            },
+          ],
         },
       ],
     },
@@ -581,19 +618,8 @@ vscode.commands.registerCommand('outline.refresh', async () => {
             source: "the command 'outline.refresh'",
             writer: 'while another run of it writes it (the editor calls it again while an earlier run still waits)',
           },
-          suggestions: [
-            {
-              messageId: 'iterateSnapshot',
-              data: { name: 'documents' },
-              output: `${editor}
-const documents = new Map<string, Document>();
-vscode.commands.registerCommand('outline.refresh', async () => {
-  for (const [uri] of [...documents]) {
-    documents.set(uri, await parse(uri));
-  }
-});`,
-            },
-          ],
+          // the write-back awaits: a copy would revive a document closed during the parse, so no copy is offered
+          suggestions: [],
         },
       ],
     },

@@ -956,8 +956,28 @@ runBoth('no-unguarded-map-in-promise-all', promiseAll, {
             awaitLine: 8,
             source: 'Promise.all tasks',
             writer: 'while other tasks write it',
-            advice: 'Store the promise before awaiting, or use SafeMap.getOrCompute. No automatic fix: the section declares variables used after it: wrap it in withLock by hand.',
+            advice: 'Store the promise before awaiting, or use SafeMap.getOrCompute.',
           },
+          suggestions: [
+            {
+              messageId: 'useGetOrCompute',
+              data: { name: 'this.users' },
+              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+
+interface User { id: string; name: string }
+declare const api: { user(id: string): Promise<User> };
+export class UserDirectory {
+  private users = new SafeMap<string, User>();
+  async user(id: string): Promise<User> {
+    const user = await this.users.getOrCompute(id, () => api.user(id));
+    return user;
+  }
+  team(ids: string[]) {
+    return Promise.all(ids.map((id) => this.user(id)));
+  }
+}`,
+            },
+          ],
         },
       ],
     },
