@@ -73,7 +73,8 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
       ) ?? continuationAcross(continuations, read, write);
       if (!suspension || exclusive(suspension.node, read.node, root)) continue;
       if (!decides(model, context, write, suspension)) continue;
-      if (claimed(model, context, write, accesses, gaps)) break;
+      if (claimed(model, context, write, accesses, suspensions)) break;
+      if (redecided(model, context, write, suspension, accesses, suspensions)) continue;
       if (settledWrite(model, read, write, gaps, accesses)) continue;
       if (guards.guards(model, read.node) || guards.guards(model, write.node)) continue;
       if (!taken.has(write.node)) {
@@ -147,11 +148,17 @@ function taintOf(model: FileModel, context: ReadContext): Set<TSESLint.Scope.Var
  * and then overwrites that entry (`const n = m.get(k); await flush(n); m.set(k, 0)`).
  */
 function decides(model: FileModel, context: ReadContext, write: Access, suspension: Suspension): boolean {
+  const { read } = context;
+  if (read.key && write.key && sameText(model.sourceCode, read.key, write.key) && usesAny(suspension.node, taintOf(model, context))) return true;
+  return decidedBy(model, context, write);
+}
+
+/** True when the write uses what the read returned, or runs only because of a test of it. */
+function decidedBy(model: FileModel, context: ReadContext, write: Access): boolean {
   const { read, root } = context;
   if (contains(write.node, read.node)) return true;
   const tainted = taintOf(model, context);
   if (usesAny(write.node, tainted)) return true;
-  if (read.key && write.key && sameText(model.sourceCode, read.key, write.key) && usesAny(suspension.node, tainted)) return true;
   for (let current: TSESTree.Node | undefined = write.node.parent; current && current !== root; current = current.parent) {
     const test = testOf(current);
     if (test && test.range[1] <= write.node.range[0] && (contains(test, read.node) || usesAny(test, tainted))) return true;
@@ -201,11 +208,8 @@ function exclusive(a: TSESTree.Node, b: TSESTree.Node, root: TSESTree.Node): boo
 function claimed(model: FileModel, context: ReadContext, write: Access, accesses: readonly Access[], suspensions: readonly Suspension[]): boolean {
   const { read } = context;
   if (!read.key) return false;
-  const first = suspensions.find((s) => s.node.range[0] >= read.node.range[1] && !contains(s.node, read.node));
-  if (!first) return false;
-  for (const claim of accesses) {
+  for (const claim of sameStep(read, accesses, suspensions)) {
     if (claim.kind !== 'write' || !(claim.method === 'add' || claim.method === 'set' || claim.method === '[]')) continue;
-    if (claim.node.range[0] < read.node.range[1] || claim.node.range[1] > first.node.range[0]) continue;
     if (!claim.key || !sameText(model.sourceCode, claim.key, read.key)) continue;
     // the check of the claimed map: the read itself, or a read of the claimed map with the same key
     const checks =
@@ -222,6 +226,17 @@ function claimed(model: FileModel, context: ReadContext, write: Access, accesses
     if (checks.some((check) => claimGated(model, context, check, claim, write))) return true;
   }
   return false;
+}
+
+/**
+ * The accesses that run in the same synchronous step as the read, after it: in the read's own
+ * function (not in a callback, which runs later), up to the first `await` after it. A `.then`
+ * call is no end of the step: its callbacks run once the function has yielded, after all of them.
+ */
+function sameStep(read: Access, accesses: readonly Access[], suspensions: readonly Suspension[]): Access[] {
+  const first = suspensions.find((s) => s.node.range[0] >= read.node.range[1] && !contains(s.node, read.node));
+  const end = first ? first.node.range[0] : Infinity;
+  return accesses.filter((access) => access.owner === read.owner && access.node.range[0] >= read.node.range[1] && access.node.range[1] <= end);
 }
 
 /** True when the claim (and the write after it) only run when the check found the key absent. */
@@ -248,6 +263,74 @@ function claimGated(model: FileModel, context: ReadContext, check: Access, claim
     if ((parent.consequent === current ? branch.whenTrue : branch.whenFalse) === 'absent') return true;
   }
   return false;
+}
+
+// ---- decisions made again ---------------------------------------------------------------------------
+
+/**
+ * True when what the read decided is no longer stale at the write, though the write runs after a
+ * test of the read, because the write uses nothing the read returned (nor does the work awaited in
+ * between) and either
+ * - the task wrote back what the read fed in the read's own synchronous step, under the same tests
+ *   (`const n = m.get(k) ?? 0; if (n >= max) return; m.set(k, n + 1); await verify(); m.delete(k)`):
+ *   that read-modify-write is atomic, and other tasks decide on what it wrote; or
+ * - a read of the entry made after the gap decides the write again (`if (!m.has(k)) return; await
+ *   persist(k); const s = m.get(k); if (s) m.set(k, { ...s, seen: now })`).
+ */
+function redecided(model: FileModel, context: ReadContext, write: Access, suspension: Suspension, accesses: readonly Access[], suspensions: readonly Suspension[]): boolean {
+  const { read } = context;
+  if (!read.key || !write.key || !sameText(model.sourceCode, read.key, write.key)) return false;
+  const tainted = taintOf(model, context);
+  if (contains(write.node, read.node) || usesAny(write.node, tainted) || usesAny(suspension.node, tainted)) return false;
+  const decidedByRead = (test: TSESTree.Node): boolean => contains(test, read.node) || usesAny(test, tainted);
+  const committed = sameStep(read, accesses, suspensions).some(
+    (entry) =>
+      entry.identity === read.identity &&
+      (entry.kind === 'update' || (entry.kind === 'write' && entry.method !== 'delete' && (contains(entry.node, read.node) || usesAny(entry.node, tainted)))) &&
+      entry.key !== null &&
+      sameText(model.sourceCode, entry.key, read.key!) &&
+      onEveryPathTo(entry.node, write.node, context.root) &&
+      !decidedAfter(context, entry.node, write.node, decidedByRead),
+  );
+  if (committed) return true;
+  // a fresh read of the entry, after the gap and in the write's own step, that decides the write
+  const candidates = write.owner === read.owner || !write.owner ? accesses : model.within(model.accesses, write.owner);
+  const fresh = candidates.find(
+    (check) =>
+      check.kind === 'read' &&
+      check.identity === read.identity &&
+      check.owner === write.owner &&
+      check.key !== null &&
+      sameText(model.sourceCode, check.key, read.key!) &&
+      (write.owner !== read.owner || check.node.range[0] >= suspension.node.range[1]) &&
+      check.node.range[0] <= write.node.range[1] &&
+      !model.within(model.suspensions, check.owner ?? context.root).some((s) => s.node.range[0] >= check.node.range[1] && s.node.range[1] <= write.node.range[1]) &&
+      decidedBy(model, { read: check, root: context.root, body: context.body, tainted: null, holder: undefined }, write),
+  );
+  return fresh !== undefined && !decidedAfter(context, suspension.node, write.node, decidedByRead);
+}
+
+/** True when every branch around `first` (within the root) also holds `then`: whenever `then` runs, `first` ran. */
+function onEveryPathTo(first: TSESTree.Node, then: TSESTree.Node, root: TSESTree.Node): boolean {
+  for (let current: TSESTree.Node = first; current.parent && current !== root; current = current.parent) {
+    const parent = current.parent;
+    if (parent === root) break;
+    if (isFunction(parent)) return false;
+    if (testOf(parent) && current !== testOf(parent) && !contains(current, then)) return false;
+    if (parent.type === AST_NODE_TYPES.CatchClause) return false;
+  }
+  return true;
+}
+
+/** True when a test of the read made after `point` decides the write: a branch around it, or an early exit before it. */
+function decidedAfter(context: ReadContext, point: TSESTree.Node, write: TSESTree.Node, decidedByRead: (test: TSESTree.Node) => boolean): boolean {
+  for (let current: TSESTree.Node | undefined = write.parent; current && current !== context.root; current = current.parent) {
+    const test = testOf(current);
+    if (test && test.range[1] <= write.range[0] && !contains(current, point) && decidedByRead(test)) return true;
+  }
+  return context.body.ifs.some(
+    (statement) => statement.range[0] >= point.range[1] && statement.range[1] <= write.range[0] && exitsEarly(statement.consequent) && decidedByRead(statement.test),
+  );
 }
 
 function outermostOf(node: TSESTree.Node): TSESTree.Node {
