@@ -176,7 +176,7 @@ function carries(model: FileModel, expression: TSESTree.Node, key: string): bool
   walkAll(expression, model.sourceCode.visitorKeys, (node) => {
     if (found || node.type !== AST_NODE_TYPES.Identifier && node.type !== AST_NODE_TYPES.MemberExpression) return;
     // the key itself, or the object it is a field of (`postMessage(job)` carries `job.jobId`)
-    if (text(model, node) === key || (node.type === AST_NODE_TYPES.Identifier && key.startsWith(`${node.name}.`))) found = true;
+    if (text(model, node) === key || (node.type === AST_NODE_TYPES.Identifier && key.startsWith(`${node.name}.`) && !isObjectOfMember(node))) found = true;
     else if (node.type === AST_NODE_TYPES.Identifier) {
       const declarator = localInit(model, node);
       if (declarator && text(model, declarator).includes(key)) {
@@ -187,6 +187,11 @@ function carries(model: FileModel, expression: TSESTree.Node, key: string): bool
     }
   });
   return found;
+}
+
+/** `job` in `job.url`: a field of the object is sent, not the object. */
+function isObjectOfMember(node: TSESTree.Identifier): boolean {
+  return node.parent?.type === AST_NODE_TYPES.MemberExpression && node.parent.object === node;
 }
 
 function localInit(model: FileModel, identifier: TSESTree.Identifier): TSESTree.Expression | null {

@@ -175,6 +175,12 @@ runBoth('no-unguarded-map-in-worker-message', workerMessage, {
   worker.postMessage(job);
   await recordJobStarted(job.jobId);
   return result;`),
+    // only the job's URL is posted (an upload of the original), not the job the reply answers
+    resizePool(`  worker.postMessage({ upload: job.url });
+  await recordJobStarted(job.jobId);
+  return new Promise((resolve) => {
+    waiting.set(job.jobId, resolve);
+  });`),
     // the handler is in place before the request goes out
     tickers(`  handlers.set(channel, onTick);
   socket.send(JSON.stringify({ op: 'subscribe', channel }));
