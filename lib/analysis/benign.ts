@@ -283,7 +283,8 @@ function writtenWhenAbsent(model: FileModel, check: Access, write: Access): bool
     if (value === check.node) return true;
     return holder !== null && value.type === AST_NODE_TYPES.Identifier && holder.references.some((reference) => reference.identifier === value);
   };
-  for (let current: TSESTree.Node = write.node; current.parent && !isFunction(current.parent); current = current.parent) {
+  // a callback handed to the load after the check (`.then(…)`, a Node.js callback) runs under that check
+  for (let current: TSESTree.Node = write.node; current.parent && (!isFunction(current.parent) || callbackAfter(current.parent, check)); current = current.parent) {
     const parent = current.parent;
     if (parent.type === AST_NODE_TYPES.IfStatement || parent.type === AST_NODE_TYPES.ConditionalExpression) {
       if (current === parent.test || parent.test.range[1] < check.node.range[0] || !contains(parent.test, check.node) && !holder) continue;
@@ -375,7 +376,9 @@ function resetsAfterRun(model: FileModel, flag: TSESTree.Node, owner: FunctionNo
  * a stale entry can put an older value back: a lost update), stores a value at the same key
  * (`set`, `r[k] =`), and that value is loaded (a call or an await) from the key alone — not from
  * the entry read, another map, another input of the task, a mutable module variable or a field
- * that methods reassign. Tasks that miss together each load the entry; the last store wins, and
+ * that methods reassign. The key's inputs count as the key (`const key = \`${id}@${width}\``), and
+ * the gap may be a callback handed to the load (`load(k).then((v) => m.set(k, v))`, a Node.js
+ * callback), whose parameters are the load's result. Tasks that miss together each load the entry; the last store wins, and
  * no update is lost.
  */
 export function isDuplicateLoad(model: FileModel, read: Access, write: Access): boolean {
@@ -410,7 +413,13 @@ export function isDuplicateLoad(model: FileModel, read: Access, write: Access): 
       if (!definition || definition.type === 'FunctionName' || definition.type === 'ImportBinding' || definition.type === 'ClassName') return;
       // another input of the task (`reserve(seat, user)`): tasks with one key store different values
       if (definition.type === 'Parameter') {
-        if (!contains(expression, definition.node)) keyOnly = false;
+        if (contains(expression, definition.node)) return;
+        // the result of the load in the gap: `load(k).then((v) => m.set(k, v))`, `readFile(path, (error, text) => …)`
+        const inputs = callbackResultInputs(definition.node, read);
+        if (inputs) {
+          loads = true;
+          pending.push(...inputs);
+        } else keyOnly = false;
         return;
       }
       if (definition.type !== 'Variable') return;
@@ -434,15 +443,44 @@ function between(node: TSESTree.Node, from: TSESTree.Node, to: TSESTree.Node): b
   return node.range[0] >= from.range[1] && node.range[1] <= to.range[0];
 }
 
-/** The variables an expression reads. */
+/**
+ * The variables the key is made of, following `const` locals to what they are built from
+ * (`const key = \`${imageId}@${width}\``): a value loaded from those inputs depends on the key alone.
+ */
 export function referencedVariables(model: FileModel, node: TSESTree.Node): Set<Variable> {
   const found = new Set<Variable>();
-  walkAll(node, model.sourceCode.visitorKeys, (child) => {
-    if (child.type !== AST_NODE_TYPES.Identifier || !isReference(child)) return;
-    const variable = ASTUtils.findVariable(model.sourceCode.getScope(child), child);
-    if (variable) found.add(variable);
-  });
+  const pending = [node];
+  while (pending.length > 0) {
+    walkAll(pending.pop()!, model.sourceCode.visitorKeys, (child) => {
+      if (child.type !== AST_NODE_TYPES.Identifier || !isReference(child)) return;
+      const variable = ASTUtils.findVariable(model.sourceCode.getScope(child), child);
+      if (!variable || found.has(variable)) return;
+      found.add(variable);
+      const declarator = variable.defs.length === 1 ? variable.defs[0]!.node : null;
+      if (declarator?.type === AST_NODE_TYPES.VariableDeclarator && declarator.init && declarator.parent.kind === 'const') pending.push(declarator.init);
+    });
+  }
   return found;
+}
+
+/** True for a function literal passed to a call that comes after the read. */
+function callbackAfter(fn: TSESTree.Node, read: Access): boolean {
+  const call = fn.parent;
+  return isFunction(fn) && fn.range[0] >= read.node.range[1] && call?.type === AST_NODE_TYPES.CallExpression && call.arguments.includes(fn as TSESTree.CallExpressionArgument);
+}
+
+/**
+ * When fn is a callback handed to a call after the read (the load in the gap), what its
+ * parameters are computed from: the promise a `.then` is called on, or the call's other
+ * arguments (`readFile(path, 'utf8', (error, text) => …)`). Null for a function that was running
+ * at the read (the task's own inputs) or that is no callback.
+ */
+function callbackResultInputs(fn: TSESTree.Node, read: Access): TSESTree.Node[] | null {
+  const call = fn.parent;
+  if (!callbackAfter(fn, read) || call?.type !== AST_NODE_TYPES.CallExpression) return null;
+  const callee = unwrap(call.callee);
+  if (callee.type === AST_NODE_TYPES.MemberExpression && ['then', 'catch', 'finally'].includes(propertyName(callee) ?? '')) return [callee.object];
+  return call.arguments.filter((argument) => !isFunction(argument));
 }
 
 /** The stored value of a write: `m.set(k, v)`, `r[k] = v`. */

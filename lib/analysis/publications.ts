@@ -12,9 +12,11 @@
  * - a write `M.set(K, V)` / `M[K] = V` whose value settles a reply: it names the executor's
  *   `resolve`/`reject`, something called resolve, reject, defer…, settle, callback, waiter, or a
  *   local made by such a call (`const reply = defer()`); a value the await brought (a cache fill)
- *   is not a pending reply;
+ *   is not a pending reply; or a callback (a function literal, a parameter: `subscribe(ch, onTick)`)
+ *   when the handler calls the entry it looks up (`handlers.get(tick.channel)?.(tick)`);
  * - before it, a send: a call named send…, post…, write…, emit…, request…, call…, publish…,
- *   dispatch…, notify…, invoke…, transmit… whose arguments carry K (or a local built from K);
+ *   dispatch…, notify…, invoke…, transmit… whose arguments carry K (or a local built from K, or
+ *   the object K is a field of: `postMessage(job)` carries `job.jobId`);
  * - an await (or yield) that ends after the send and before the write;
  * - a handler of replies that reads M (`get`, `has`, `[]`, `delete`) with a key that is not a
  *   constant, in its own body or in a function of this file it calls: a 'message' handler
@@ -48,7 +50,7 @@ export function findLatePublications(model: FileModel): LatePublication[] {
   const found: LatePublication[] = [];
   for (const write of model.accesses) {
     const reader = readers.get(write.identity);
-    if (!reader || !publishes(model, write)) continue;
+    if (!reader || !(publishes(model, write) || (callsEntry(reader.read) && storesCallback(model, write)))) continue;
     const suspension = awaitAfterSend(model, write);
     if (suspension) found.push({ write, suspension, handler: reader.handler, read: reader.read });
   }
@@ -118,6 +120,22 @@ function publishes(model: FileModel, write: Access): boolean {
   return settles;
 }
 
+/** True when the handler calls the entry it looks up: `handlers.get(msg.channel)?.(msg)`. */
+function callsEntry(read: Access): boolean {
+  const call = read.node.parent;
+  return call?.type === AST_NODE_TYPES.CallExpression && call.callee === read.node;
+}
+
+/** A write whose value is a function: a literal, or a callback handed in (`subscribe(channel, onTick)`). */
+function storesCallback(model: FileModel, write: Access): boolean {
+  const value = valueOf(write);
+  const stored = value ? unwrap(value) : null;
+  if (!stored || isFunction(stored)) return stored !== null;
+  if (stored.type !== AST_NODE_TYPES.Identifier) return false;
+  const variable = model.sourceCode.getScope(stored).references.find((reference) => reference.identifier === stored)?.resolved;
+  return variable?.defs.length === 1 && variable.defs[0]!.type === 'Parameter';
+}
+
 function valueOf(write: Access): TSESTree.Node | null {
   const node = write.node;
   if (node.type === AST_NODE_TYPES.CallExpression) return node.arguments[1] ?? null;
@@ -157,7 +175,8 @@ function carries(model: FileModel, expression: TSESTree.Node, key: string): bool
   let found = false;
   walkAll(expression, model.sourceCode.visitorKeys, (node) => {
     if (found || node.type !== AST_NODE_TYPES.Identifier && node.type !== AST_NODE_TYPES.MemberExpression) return;
-    if (text(model, node) === key) found = true;
+    // the key itself, or the object it is a field of (`postMessage(job)` carries `job.jobId`)
+    if (text(model, node) === key || (node.type === AST_NODE_TYPES.Identifier && key.startsWith(`${node.name}.`) && !isObjectOfMember(node))) found = true;
     else if (node.type === AST_NODE_TYPES.Identifier) {
       const declarator = localInit(model, node);
       if (declarator && text(model, declarator).includes(key)) {
@@ -168,6 +187,11 @@ function carries(model: FileModel, expression: TSESTree.Node, key: string): bool
     }
   });
   return found;
+}
+
+/** `job` in `job.url`: a field of the object is sent, not the object. */
+function isObjectOfMember(node: TSESTree.Identifier): boolean {
+  return node.parent?.type === AST_NODE_TYPES.MemberExpression && node.parent.object === node;
 }
 
 function localInit(model: FileModel, identifier: TSESTree.Identifier): TSESTree.Expression | null {

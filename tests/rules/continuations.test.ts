@@ -13,11 +13,11 @@ declare function report(event: string, count: number): Promise<void>;
 `;
 
 /** The advice of a section whose write runs in a callback: no rewrite, await the call instead. */
-const callbackAdvice = (word: string) =>
-  `Guard the section (SafeMap.withLock, or a lock around it). No automatic fix: the write runs in ${word}: await the call instead, then guard the section.`;
+const callbackAdvice = (word: string, duplicate = false) =>
+  `${duplicate ? 'Store the promise before awaiting, or use SafeMap.getOrCompute.' : 'Guard the section (SafeMap.withLock, or a lock around it).'} No automatic fix: the write runs in ${word}: await the call instead, then guard the section.`;
 
-/** The data of a read-then-write race across a continuation callback. */
-const acrossCallback = ({ name, read, write, gapLine, word, source, writer }: { name: string; read: number; write: number; gapLine: number; word: string; source: string; writer: string }) => ({
+/** The data of a read-then-write race across a continuation callback; `duplicate` for a fill whose value comes from the key alone. */
+const acrossCallback = ({ name, read, write, gapLine, word, source, writer, duplicate }: { name: string; read: number; write: number; gapLine: number; word: string; source: string; writer: string; duplicate?: boolean }) => ({
   kind: 'Map',
   name,
   readLine: read,
@@ -26,7 +26,7 @@ const acrossCallback = ({ name, read, write, gapLine, word, source, writer }: { 
   awaitLine: gapLine,
   source,
   writer,
-  advice: callbackAdvice(word),
+  advice: callbackAdvice(word, duplicate),
 });
 
 runBoth('no-unguarded-map-in-promise-all', promiseAll, {
@@ -131,12 +131,12 @@ export async function crawl(urls: string[]) {
 }`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 6,
           column: 8,
           endLine: 6,
           endColumn: 103,
-          data: acrossCallback({ name: 'robots', read: 6, write: 6, gapLine: 6, word: 'a .then callback', source: 'Promise.all tasks', writer: 'while other tasks write it' }),
+          data: acrossCallback({ name: 'robots', read: 6, write: 6, gapLine: 6, word: 'a .then callback', source: 'Promise.all tasks', writer: 'while other tasks write it', duplicate: true }),
         },
       ],
     },
@@ -229,12 +229,12 @@ function readCached(path: string, done: () => void): void {
 export const warm = (paths: string[]) => Promise.all(paths.map((path) => new Promise<void>((resolve) => readCached(path, resolve))));`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 4,
           column: 7,
           endLine: 6,
           endColumn: 36,
-          data: acrossCallback({ name: 'files', read: 4, write: 6, gapLine: 5, word: 'a callback', source: 'Promise.all tasks', writer: 'while other tasks write it' }),
+          data: acrossCallback({ name: 'files', read: 4, write: 6, gapLine: 5, word: 'a callback', source: 'Promise.all tasks', writer: 'while other tasks write it', duplicate: true }),
         },
       ],
     },
@@ -307,7 +307,7 @@ parentPort!.on('message', (key: string) => {
 });`,
       errors: [
         {
-          messageId: 'readWriteRace',
+          messageId: 'duplicateLoad',
           line: 5,
           column: 8,
           endLine: 5,
@@ -320,6 +320,7 @@ parentPort!.on('message', (key: string) => {
             word: 'a .then callback',
             source: "a 'message' handler",
             writer: 'while the runs of the handler for other messages write it',
+            duplicate: true,
           }),
         },
       ],
