@@ -70,26 +70,27 @@ export const mapRuleSchema: JSONSchema4[] = [
 
 /**
  * The texts of the messages, by id; each rule's `meta.messages` lists the ids it reports. A
- * report opens with the race in one short sentence (what, where, inside what, against whom), then
- * the Go parallel, then the advice.
+ * report opens with the race in one sentence on a line of its own (what, where, inside what,
+ * against whom); the Go parallel and the advice follow on the next line, which the maprace
+ * command's output indents under the first.
  */
 export const messageTexts: Record<MessageId, string> = {
   readWriteRace:
-    "Lost update on {{kind}} '{{name}}': read on line {{readLine}}, {{suspension}} on line {{awaitLine}}, written on line {{writeLine}} in {{source}}, {{writer}}. Go: concurrent map read and map write. {{advice}}",
+    "Lost update on {{kind}} '{{name}}': read on line {{readLine}}, {{suspension}} on line {{awaitLine}}, written on line {{writeLine}} in {{source}}, {{writer}}.\nGo: concurrent map read and map write. {{advice}}",
   duplicateLoad:
-    "Duplicate load into {{kind}} '{{name}}': checked on line {{readLine}}, {{suspension}} on line {{awaitLine}}, filled on line {{writeLine}} in {{source}}, {{writer}}. Tasks that miss at the same time each load the same entry: no value lost, work repeated. Go: concurrent map read and map write. {{advice}}",
+    "Duplicate load into {{kind}} '{{name}}': checked on line {{readLine}}, {{suspension}} on line {{awaitLine}}, filled on line {{writeLine}} in {{source}}, {{writer}}.\nTasks that miss at the same time each load the same entry: no value lost, work repeated. Go: concurrent map read and map write. {{advice}}",
   liveIteration:
-    "Live iteration of {{kind}} '{{name}}': the loop on line {{loopLine}} waits at {{suspension}} on line {{awaitLine}} in {{source}}, {{writer}}. Go: concurrent map iteration and map write. Iterate a copy ([...{{name}}]) or SafeMap.snapshot().",
+    "Live iteration of {{kind}} '{{name}}': the loop on line {{loopLine}} waits at {{suspension}} on line {{awaitLine}} in {{source}}, {{writer}}.\nGo: concurrent map iteration and map write. Iterate a copy ([...{{name}}]) or SafeMap.snapshot().",
   liveKeyIteration:
-    "Live for…in over {{kind}} '{{name}}': the loop on line {{loopLine}} waits at {{suspension}} on line {{awaitLine}} in {{source}}, {{writer}}. Keys deleted meanwhile are skipped and keys added may or may not be visited. Go: concurrent map iteration and map write. Iterate a copy of the keys (Object.keys({{name}})).",
+    "Live for…in over {{kind}} '{{name}}': the loop on line {{loopLine}} waits at {{suspension}} on line {{awaitLine}} in {{source}}, {{writer}}.\nKeys deleted meanwhile are skipped and keys added may or may not be visited. Go: concurrent map iteration and map write. Iterate a copy of the keys (Object.keys({{name}})).",
   lazyInitRace:
-    "Racy lazy initialisation of '{{name}}': checked on line {{readLine}}, {{suspension}} on line {{awaitLine}}, assigned on line {{writeLine}} in {{source}}, {{writer}}. Every task that checks before the first one assigns runs its own {{call}}, and the last to finish overwrites the others. Go: a data race on '{{name}}'. Store the pending promise ({{promise}} ??= …) and await it, so every caller shares one.",
+    "Racy lazy initialisation of '{{name}}': checked on line {{readLine}}, {{suspension}} on line {{awaitLine}}, assigned on line {{writeLine}} in {{source}}, {{writer}}.\nEvery task that checks before the first one assigns runs its own {{call}}, and the last to finish overwrites the others. Go: a data race on '{{name}}'. Store the pending promise ({{promise}} ??= …) and await it, so every caller shares one.",
   clonedMap:
-    "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}} and written on line {{writeLine}}: the worker gets a copy. Structured clone copies it, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
+    "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}} and written on line {{writeLine}}: the worker gets a copy.\nStructured clone copies it, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
   latePublication:
-    "Late publication in {{kind}} '{{name}}': key '{{key}}' is set on line {{writeLine}} only after {{suspension}} on line {{awaitLine}} that follows the request, but {{handler}} (line {{handlerLine}}) reads it. A reply that arrives during the await finds no entry and is dropped. Set the entry before sending.",
+    "Late publication in {{kind}} '{{name}}': key '{{key}}' is set on line {{writeLine}} only after {{suspension}} on line {{awaitLine}} that follows the request, but {{handler}} (line {{handlerLine}}) reads it.\nA reply that arrives during the await finds no entry and is dropped. Set the entry before sending.",
   staleTimer:
-    "Stale timer on {{kind}} '{{name}}': setTimeout on line {{line}} deletes key '{{key}}' after {{delay}}, but its handle is dropped. When '{{key}}' is set again before it fires (line {{writeLine}} runs on every call), the old timer deletes the new entry. Keep the handle with the entry and clearTimeout it on the next set (or check the entry is still the one set).",
+    "Stale timer on {{kind}} '{{name}}': setTimeout on line {{line}} deletes key '{{key}}' after {{delay}}, but its handle is dropped.\nWhen '{{key}}' is set again before it fires (line {{writeLine}} runs on every call), the old timer deletes the new entry. Keep the handle with the entry and clearTimeout it on the next set (or check the entry is still the one set).",
   useGetOrCompute: "Make '{{name}}' a SafeMap and load the entry with getOrCompute (one load however many tasks miss).",
   useUpdate: "Make '{{name}}' a SafeMap and do the read-modify-write in update (serialized per key).",
   useWithLock: "Make '{{name}}' a SafeMap and run the section in withLock, reading and writing through the view.",
