@@ -167,7 +167,7 @@ export async function recordAll(routes: string[]) {
     const result = maprace(cwd);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain(
-      "5:19  error  Lost update on Map 'hits': read on line 5, an await on line 6, written on line 7 in Promise.all tasks, while other tasks write it.",
+      "5:19  error  Lost update on Map 'hits': read on line 5, an await on line 6, written on line 7 in Promise.all tasks, while other tasks write it  maprace/no-unguarded-map-in-promise-all\n               Go: concurrent map read and map write.",
     );
     expect(result.stdout).toContain('maprace/no-unguarded-map-in-promise-all');
   });

@@ -225,7 +225,7 @@ describe('what the summary says about type information', () => {
     expect(result.stderr).toBe(
       "maprace: tsconfig.json references generated/tsconfig.json, which does not exist: linting without that project's type information\n",
     );
-    expect(result.stdout).toContain("7:19  error  Map 'visits' is read on line 7");
+    expect(result.stdout).toContain("7:19  error  Lost update on Map 'visits': read on line 7");
     expect(result.stdout).toMatch(/in 1 of 2 files \(type-aware with tsconfig\.lib\.json\)\n$/u);
     expect(result.status).toBe(1);
   });

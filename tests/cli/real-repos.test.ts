@@ -27,7 +27,7 @@ export async function recordAll(routes: readonly string[]): Promise<void> {
   }));
 }
 `;
-const raceReport = "7:19  error  Map 'hits' is read on line 7 and written on line 9 across an await on line 8 inside Promise.all tasks";
+const raceReport = "7:19  error  Lost update on Map 'hits': read on line 7, an await on line 8, written on line 9 in Promise.all tasks";
 
 // Comments a project writes for its own ESLint config: rules of plugins maprace does not load,
 // a core rule turned on inline, a directive for a core rule that maprace does not run (unused,
