@@ -22,7 +22,19 @@ export interface Race {
   writer: string;
 }
 
+/** The races found per file model, source and guards: the entry rule asks for the other sources' too. */
+const racesCache = new WeakMap<FileModel, Map<string, Race[]>>();
+
 export function findRaces(model: FileModel, source: SourceKind, guards: GuardMatcher): Race[] {
+  let bySource = racesCache.get(model);
+  if (!bySource) racesCache.set(model, (bySource = new Map()));
+  const key = `${source}\u0000${guards.key}`;
+  let races = bySource.get(key);
+  if (!races) bySource.set(key, (races = racesOf(model, source, guards)));
+  return races;
+}
+
+function racesOf(model: FileModel, source: SourceKind, guards: GuardMatcher): Race[] {
   const races: Race[] = [];
   // what a source the file starts itself reports, an entry reaching it leaves to that rule
   const reported = new Set<TSESTree.Node>(source === 'async-entry' ? inFileSources.flatMap((other) => findRaces(model, other, guards).map((race) => first(race).node)) : []);

@@ -473,10 +473,13 @@ function usesAny(node: TSESTree.Node, variables: ReadonlySet<TSESLint.Scope.Vari
  * (`await using held = await map.lock(key)`) in an enclosing block.
  */
 export class GuardMatcher {
+  /** The guards as written, one string: matchers with equal keys decide alike. */
+  readonly key: string;
   private readonly names: string[];
   private readonly patterns: RegExp[];
 
   constructor(userGuards: readonly string[]) {
+    this.key = JSON.stringify(userGuards);
     this.names = userGuards.filter((guard) => !isPattern(guard));
     this.patterns = userGuards.filter(isPattern).map((guard) => new RegExp(guard.slice(1, guard.lastIndexOf('/')), guard.slice(guard.lastIndexOf('/') + 1)));
   }
