@@ -387,6 +387,7 @@ export function isDuplicateLoad(model: FileModel, read: Access, write: Access): 
   const value = writtenValue(write);
   const root = write.owner;
   if (!value || !root || !writtenWhenAbsent(model, read, write)) return false;
+  if (!gapOnlyLoads(model, read, write, root) || mutatedAfterStore(model, read, write, value, root)) return false;
   const keyVariables = referencedVariables(model, write.key);
   // a key reassigned between the check and the store (`handle = found.name`) stores under a key nobody checked
   if ([...keyVariables].some((variable) => variable.references.some((reference) => reference.isWrite() && !reference.init && between(reference.identifier, read.node, write.node)))) return false;
@@ -436,6 +437,86 @@ export function isDuplicateLoad(model: FileModel, read: Access, write: Access): 
   }
   // a marker stored after the work (`seen[id] = true`) is no load: the work itself is repeated
   return loads;
+}
+
+/**
+ * Names of calls that read or build a value, or only record what happened, rather than act on the
+ * world: repeating one costs time, not correctness. A name counts when it is one of these or
+ * starts with one followed by an upper-case letter or `_` (`getUser`, `loadHistory`,
+ * `fetch_rates`, `auditAccess`); `create`, `credit`, `charge`, `send`, `post`, `apply`,
+ * `process`, `handle`, `save`, `subscribe` … are side effects.
+ */
+const loadVerbs = ['get', 'fetch', 'load', 'read', 'find', 'lookup', 'resolve', 'compute', 'calculate', 'parse', 'render', 'build', 'compile', 'query', 'select', 'list', 'download', 'import', 'open', 'decode', 'search', 'json', 'text', 'blob', 'arrayBuffer', 'log', 'audit', 'trace', 'debug', 'info', 'warn'];
+
+function isLoadName(name: string): boolean {
+  return loadVerbs.some((verb) => name === verb || (name.startsWith(verb) && /^[A-Z_]/u.test(name.slice(verb.length))));
+}
+
+/** The name a call is made by, through `.then` / `.catch` / `.finally` chains: `loadHistory`, `get` of `this.db.get(k)`; null for no call. */
+function callName(node: TSESTree.CallExpression): string | null {
+  let value: TSESTree.Node = node;
+  while (value.type === AST_NODE_TYPES.CallExpression) {
+    const callee = unwrap(value.callee);
+    const name = callee.type === AST_NODE_TYPES.Identifier ? callee.name : callee.type === AST_NODE_TYPES.MemberExpression ? propertyName(callee) : null;
+    if (callee.type !== AST_NODE_TYPES.MemberExpression || !['then', 'catch', 'finally'].includes(name ?? '')) return name;
+    value = unwrap(callee.object);
+  }
+  return null;
+}
+
+/**
+ * True when the task waits between the check and the store only to get a value: an awaited call
+ * whose result the task drops (`await creditLedger(…);`) was made for its effect, and repeating
+ * it is no harmless duplicate load, unless its name says it reads or records (see loadVerbs). An
+ * await whose result is used (`user = await api.user(id)`) and a continuation's call (whose
+ * callback is given the result) are loads.
+ */
+function gapOnlyLoads(model: FileModel, read: Access, write: Access, root: FunctionNode): boolean {
+  return model
+    .within(model.suspensions, root)
+    .filter(({ node }) => node.range[1] <= write.node.range[0] && (read.owner !== root || node.range[0] >= read.node.range[1]))
+    .every(({ node }) => {
+      if (node.type !== AST_NODE_TYPES.AwaitExpression || outermost(node).parent?.type !== AST_NODE_TYPES.ExpressionStatement) return true;
+      const call = unwrap(node.argument);
+      if (call.type !== AST_NODE_TYPES.CallExpression) return true;
+      const name = callName(call);
+      return name !== null && isLoadName(name);
+    });
+}
+
+/** Methods that leave their object as it is (and those named like a load, see loadVerbs: `template.render(data)`): calling one on the stored value is no change to it. */
+const readOnlyMethods = new Set(['get', 'has', 'at', 'includes', 'indexOf', 'find', 'some', 'every', 'map', 'filter', 'slice', 'join', 'keys', 'values', 'entries', 'forEach', 'toString', 'toJSON', 'valueOf']);
+
+/**
+ * True when the task changes the stored object after storing it, through the variable that holds
+ * it (`rooms.set(id, room); room.members.add(ws)`, `room.owner = user`): a second task's store
+ * replaces the first object and the change made to it is lost. A write that runs only when a
+ * re-check after the suspension finds the key absent keeps the first object, so it loses nothing.
+ */
+function mutatedAfterStore(model: FileModel, read: Access, write: Access, value: TSESTree.Node, root: FunctionNode): boolean {
+  const stored = unwrap(value);
+  if (stored.type !== AST_NODE_TYPES.Identifier) return false;
+  const variable = ASTUtils.findVariable(model.sourceCode.getScope(stored), stored);
+  const changed = (variable?.references ?? []).some(({ identifier }) => {
+    if (identifier.range[0] < write.node.range[1] || enclosingFunction(identifier) !== root) return false;
+    const member = identifier.parent;
+    if (member?.type !== AST_NODE_TYPES.MemberExpression || member.object !== identifier) return false;
+    let chain: TSESTree.Node = member;
+    while (chain.parent?.type === AST_NODE_TYPES.MemberExpression && chain.parent.object === chain) chain = chain.parent;
+    const use = outermost(chain);
+    const parent = use.parent;
+    if (parent?.type === AST_NODE_TYPES.AssignmentExpression && parent.left === use) return true;
+    if (parent?.type === AST_NODE_TYPES.UpdateExpression || (parent?.type === AST_NODE_TYPES.UnaryExpression && parent.operator === 'delete')) return true;
+    // `room.members.add(ws)`: a method called on the value or on a part of it
+    const call = chain.parent;
+    return call?.type === AST_NODE_TYPES.CallExpression && call.callee === chain && chain.type === AST_NODE_TYPES.MemberExpression && !readOnlyMethods.has(propertyName(chain) ?? '') && !isLoadName(propertyName(chain) ?? '');
+  });
+  if (!changed) return false;
+  // re-read after the last suspension before the store (`room = rooms.get(id); if (!room) …`): the store keeps the first object
+  const last = model.within(model.suspensions, root).filter(({ node }) => node.range[1] <= write.node.range[0]).at(-1);
+  return !model
+    .within(model.accesses, root)
+    .some((check) => check !== write && check.kind === 'read' && check.identity === write.identity && check.key !== undefined && check.key !== null && sameText(model.sourceCode, check.key, write.key!) && (!last || check.node.range[0] >= last.node.range[1]) && check.node.range[1] <= write.node.range[0]);
 }
 
 /** True when a node lies after one node and before another. */

@@ -15,7 +15,7 @@
  * caller sees one token, so it is no lost value.
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
-import { calleeText, contains, enclosingClass, enclosingFunction, isConstructorThisWrite, isFunction, unwrap, walkAll, walkOwnBody, type FunctionNode } from './ast.js';
+import { calleeText, contains, enclosingClass, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, unwrap, walkAll, walkOwnBody, type FunctionNode } from './ast.js';
 import { continuationCallbacks, continuationGap } from './continuations.js';
 import type { Access, FileModel, Suspension } from './file-model.js';
 import type { MapBinding } from './maps.js';
@@ -64,7 +64,7 @@ export function lazyInitsIn(model: FileModel, root: FunctionNode | TSESTree.Stat
     const write = valueAccess(model, assignment.left, assignment);
     if (!write || isConstructorThisWrite(write.ref, owner)) continue;
     const suspension = continuation ? resolvedIn(assignment, continuation) : awaitedIn(model, assignment, suspensions);
-    if (!suspension) continue;
+    if (!suspension || (continuation && cachedPromise(model, continuation.suspension.node, root))) continue;
     const gate = assignment.operator === '=' || continuation ? gateOf(model, assignment, write.identity, root) : assignment.left;
     // the test must come before the await: a re-check after it keeps the first value
     if (!gate || suspension.node.range[0] < gate.range[1]) continue;
@@ -126,6 +126,26 @@ function awaitedIn(model: FileModel, assignment: TSESTree.AssignmentExpression, 
     .filter((reference) => reference.isWrite() && reference.writeExpr && reference.identifier.range[1] <= assignment.range[0])
     .at(-1)?.writeExpr;
   return (given && suspensions.find((suspension) => contains(given, suspension.node))) ?? null;
+}
+
+/**
+ * True when the whole promise chain a continuation belongs to (`refresh().then((t) => (this.token
+ * = t)).finally(…)`) is itself stored into a shared field or variable in the same synchronous
+ * step, by `??=` / `||=` or by `=` under a test of that field: a single-flight cache, where every
+ * caller awaits the one refresh.
+ */
+function cachedPromise(model: FileModel, call: TSESTree.Node, root: TSESTree.Node): boolean {
+  let chain = outermost(call);
+  while (chain.parent?.type === AST_NODE_TYPES.MemberExpression && chain.parent.object === chain && chain.parent.parent?.type === AST_NODE_TYPES.CallExpression && chain.parent.parent.callee === chain.parent) {
+    if (!['then', 'catch', 'finally'].includes(propertyName(chain.parent) ?? '')) return false;
+    chain = outermost(chain.parent.parent);
+  }
+  const assignment = chain.parent;
+  if (assignment?.type !== AST_NODE_TYPES.AssignmentExpression || assignment.right !== chain) return false;
+  const cache = valueAccess(model, assignment.left, assignment);
+  if (!cache) return false;
+  if (assignment.operator === '??=' || assignment.operator === '||=') return true;
+  return assignment.operator === '=' && gateOf(model, assignment, cache.identity, root) !== null;
 }
 
 /** The continuation's gap when the assignment stores what the callback was given (`(token) => { this.token = token; }`). */
