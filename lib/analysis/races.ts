@@ -48,7 +48,9 @@ function racesOf(model: FileModel, source: SourceKind, guards: GuardMatcher): Ra
           const access = subjectOf(section);
           if (reported.has(access.node) || !isShared(access, task, reach.roles)) continue;
           const writes = section.type === 'lazy-init' ? section.writes : model.writesOf(access.identity);
-          const writer = conflictingWriter(model, access, writes, group, task, index, reaches);
+          // instances that each touch only their own key, or that a re-entrancy flag serializes, never meet
+          const apart = () => section.type !== 'lazy-init' && instancesApart(model, section.type === 'read-write' ? section.read : section.loop, group, task.root, reach.all);
+          const writer = conflictingWriter(access, writes, group, task, index, reaches, apart);
           if (!writer) continue;
           reported.add(access.node);
           races.push({ section, group, writer });
@@ -183,10 +185,16 @@ function isShared(access: Subject, task: Task, reach: ReadonlyMap<TSESTree.Node,
 }
 
 /** Who can write the map while the section waits, in the message's words; null when no one can. */
-function conflictingWriter(model: FileModel, access: Subject, writes: readonly Write[], group: TaskGroup, task: Task, index: number, reaches: readonly Reach[]): string | null {
+function conflictingWriter(
+  access: Subject,
+  writes: readonly Write[],
+  group: TaskGroup,
+  task: Task,
+  index: number,
+  reaches: readonly Reach[],
+  apart: () => boolean,
+): string | null {
   const inReach = (reach: Reach) => (write: Write) => write.owner !== null && [...reach.all].some((root) => ownedByRoot(write, root));
-  // instances that each touch only their own key, or that a re-entrancy flag serializes, never meet
-  const apart = () => 'kind' in access && instancesApart(model, access as Access, group, task.root, reaches[index]!.all);
   if (task.many && writes.some(inReach(reaches[index]!)) && !apart()) return manyPhrase(group);
   for (let other = 0; other < group.tasks.length; other++) {
     if (other === index) continue;
