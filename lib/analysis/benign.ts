@@ -16,7 +16,7 @@
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { contains, enclosingFunction, isConstructorThisWrite, isFunction, outermost, propertyName, sameText, unwrap, walkAll, type FunctionNode } from './ast.js';
-import type { Access, FileModel, Suspension } from './file-model.js';
+import { writtenValue, type Access, type FileModel, type Suspension } from './file-model.js';
 import { exitsEarly, holderVariable, polarity } from './sections.js';
 import type { TaskGroup } from './tasks.js';
 
@@ -562,14 +562,6 @@ function callbackResultInputs(fn: TSESTree.Node, read: Access): TSESTree.Node[] 
   const callee = unwrap(call.callee);
   if (callee.type === AST_NODE_TYPES.MemberExpression && ['then', 'catch', 'finally'].includes(propertyName(callee) ?? '')) return [callee.object];
   return call.arguments.filter((argument) => !isFunction(argument));
-}
-
-/** The stored value of a write: `m.set(k, v)`, `r[k] = v`. */
-function writtenValue(write: Access): TSESTree.Node | null {
-  const node = write.node;
-  if (node.type === AST_NODE_TYPES.CallExpression) return node.arguments[1] ?? null;
-  if (node.type === AST_NODE_TYPES.AssignmentExpression) return node.right;
-  return null;
 }
 
 /**

@@ -34,6 +34,14 @@ export interface Access {
   via?: FunctionNode;
 }
 
+/** The value a write stores: `v` of `m.set(k, v)` or `r[k] = v`; null for other writes. */
+export function writtenValue(write: Access): TSESTree.Node | null {
+  const node = write.node;
+  if (node.type === AST_NODE_TYPES.CallExpression) return node.arguments[1] ?? null;
+  if (node.type === AST_NODE_TYPES.AssignmentExpression) return node.right;
+  return null;
+}
+
 export interface Suspension {
   node: TSESTree.Node;
   owner: FunctionNode | null;

@@ -27,7 +27,7 @@
  */
 import { AST_NODE_TYPES, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, enclosingFunction, isFunction, propertyName, unwrap, walkAll, type FunctionNode } from './ast.js';
-import type { Access, FileModel, Suspension } from './file-model.js';
+import { writtenValue, type Access, type FileModel, type Suspension } from './file-model.js';
 import { messageRegistrars, taskGroups, type TaskGroup } from './tasks.js';
 
 export interface LatePublication {
@@ -103,7 +103,7 @@ function isConstant(key: TSESTree.Node): boolean {
 /** A write that stores, under a key, something that settles a reply. */
 function publishes(model: FileModel, write: Access): boolean {
   if (write.kind !== 'write' || !write.key || (write.method !== 'set' && write.method !== '[]')) return false;
-  const value = valueOf(write);
+  const value = writtenValue(write);
   if (!value) return false;
   const executor = executorOf(write.owner);
   const executorParams = new Set(
@@ -128,19 +128,12 @@ function callsEntry(read: Access): boolean {
 
 /** A write whose value is a function: a literal, or a callback handed in (`subscribe(channel, onTick)`). */
 function storesCallback(model: FileModel, write: Access): boolean {
-  const value = valueOf(write);
+  const value = writtenValue(write);
   const stored = value ? unwrap(value) : null;
   if (!stored || isFunction(stored)) return stored !== null;
   if (stored.type !== AST_NODE_TYPES.Identifier) return false;
   const variable = model.sourceCode.getScope(stored).references.find((reference) => reference.identifier === stored)?.resolved;
   return variable?.defs.length === 1 && variable.defs[0]!.type === 'Parameter';
-}
-
-function valueOf(write: Access): TSESTree.Node | null {
-  const node = write.node;
-  if (node.type === AST_NODE_TYPES.CallExpression) return node.arguments[1] ?? null;
-  if (node.type === AST_NODE_TYPES.AssignmentExpression) return node.right;
-  return null;
 }
 
 /** The function when it is the executor of `new Promise(fn)`, which runs during the `new`. */
