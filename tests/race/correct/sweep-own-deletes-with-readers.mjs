@@ -7,8 +7,11 @@ import { GoMap } from 'eslint-plugin-maprace/runtime';
 const cache = new GoMap({ race: true, name: 'page-cache' });
 for (const [path, expires] of [['/a', 10], ['/b', 500], ['/c', 20], ['/d', 500], ['/e', 30]]) cache.set(path, { expires, html: `<h1>${path}</h1>` });
 
+const evictionLog = [];
+
 async function logEviction(path) {
   await sleep(3); // the eviction log
+  evictionLog.push(path);
 }
 
 async function evict(now) {
@@ -29,6 +32,7 @@ async function serve(path) {
 
 const [evicted, ...pages] = await Promise.all([evict(100), serve('/b'), serve('/d'), serve('/nope')]);
 assert.equal(evicted, 3);
+assert.deepEqual(evictionLog.sort(), ['/a', '/c', '/e']);
 assert.deepEqual(pages, ['<h1>/b</h1>', '<h1>/d</h1>', 'miss']);
 assert.deepEqual([...cache.keys()].sort(), ['/b', '/d']);
 console.log(`evicted ${evicted}; served ${pages.join(' ')}`);
