@@ -20,7 +20,7 @@
  */
 import { ConcurrentMapError, type ConcurrentMapErrorCode, type RaceReport, type RaceSide } from './errors.js';
 import { isRaceModeRequested } from './race-flag.js';
-import { raceTracker, type Point, type RaceTracker } from './race-tracker.js';
+import { raceTracker, type Point, type RaceTracker, type ReadPoint } from './race-tracker.js';
 
 type Method = (...args: never[]) => unknown;
 
@@ -71,10 +71,14 @@ interface Access {
   readonly trace: { stack?: string } | undefined;
 }
 
+interface ReadAccess extends Access {
+  readonly point: ReadPoint;
+}
+
 interface KeyState {
   lastWrite: Access | undefined;
   /** The most recent reads: a ring of up to readsPerKey, `nextRead` is the oldest slot once full. */
-  reads: Access[];
+  reads: ReadAccess[];
   nextRead: number;
 }
 
@@ -120,15 +124,17 @@ export class MapRaceMonitor {
   }
 
   private access(op: string, from: Method): Access {
-    let trace: { stack?: string } | undefined;
-    if (this.stacks) {
-      trace = {};
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = stackDepth;
-      Error.captureStackTrace(trace, from);
-      Error.stackTraceLimit = limit;
-    }
-    return { point: this.tracker.point(), op, trace };
+    return { point: this.tracker.point(), op, trace: this.trace(from) };
+  }
+
+  private trace(from: Method): { stack?: string } | undefined {
+    if (!this.stacks) return undefined;
+    const trace = {};
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = stackDepth;
+    Error.captureStackTrace(trace, from);
+    Error.stackTraceLimit = limit;
+    return trace;
   }
 
   private stateOf(key: unknown): KeyState {
@@ -144,7 +150,7 @@ export class MapRaceMonitor {
   /** A get/has of key. `from` is the public method, left out of recorded stacks. */
   read(key: unknown, op: string, from: Method): void {
     const state = this.stateOf(key);
-    const access = this.access(op, from);
+    const access: ReadAccess = { point: this.tracker.readPoint(), op, trace: this.trace(from) };
     if (state.reads.length < readsPerKey) state.reads.push(access);
     else state.reads[state.nextRead] = access;
     state.nextRead = (state.nextRead + 1) % readsPerKey;

@@ -44,6 +44,24 @@ export interface Point {
   readonly regs: number;
 }
 
+/**
+ * The promises made without a parent (async function calls, `new Promise`) in a segment since its
+ * last registration, once a map read has been made there: a read followed by such a call that is
+ * not awaited before the write belongs to the caller, not to the task it called.
+ */
+export interface CallWindow {
+  readonly calls: { readonly tick: number; settled: Point | undefined }[];
+  overflow: boolean;
+}
+
+/** A read's point, with the window of calls that follow it until the next registration. */
+export interface ReadPoint extends Point {
+  readonly window: CallWindow;
+}
+
+/** Calls recorded per window; past this the window stops telling calls apart. */
+const callsPerWindow = 32;
+
 /** What started a segment, for reports. */
 export type SegmentOrigin = 'reaction' | 'macrotask';
 
@@ -56,6 +74,8 @@ interface Segment {
   readonly preds: readonly Point[];
   /** Reactions registered by this segment so far. */
   regs: number;
+  /** The calls since the last registration, once a read has been made after it. */
+  window: CallWindow | null;
   /** Marks segments visited by the current walk. */
   visit: number;
 }
@@ -64,6 +84,7 @@ const kRegistered = Symbol('maprace.registered');
 const kParent = Symbol('maprace.parent');
 const kSettled = Symbol('maprace.settled');
 const kJoins = Symbol('maprace.joins');
+const kCall = Symbol('maprace.call');
 
 interface TrackedPromise {
   [kRegistered]?: Point;
@@ -71,6 +92,8 @@ interface TrackedPromise {
   [kSettled]?: Point;
   /** Promise.all / allSettled: the promises whose settling this one's settling follows. */
   [kJoins]?: readonly unknown[] | undefined;
+  /** A call recorded in a window: where it settles. */
+  [kCall]?: { settled: Point | undefined };
 }
 
 /** The process-wide tracker. One per process, shared by every copy of the runtime. */
@@ -134,6 +157,13 @@ export class RaceTracker {
     return { seg: seg.id, tick: ++this.tick, regs: seg.regs };
   }
 
+  /** The current moment, for a read: with the window of calls that will follow it. */
+  readPoint(): ReadPoint {
+    const seg = this.current ?? this.startMacrotask();
+    seg.window ??= { calls: [], overflow: false };
+    return { seg: seg.id, tick: ++this.tick, regs: seg.regs, window: seg.window };
+  }
+
   /** True while the segment with this id is running (no await has happened since). */
   inSegment(id: number): boolean {
     return this.current !== null && this.current.id === id;
@@ -150,37 +180,47 @@ export class RaceTracker {
   }
 
   /**
-   * True when read r, which happens before w, was made by w's own task: no reaction was registered
-   * in r's segment between r and the point where w's chain leaves that segment. A caller's read made
-   * before it started a task, or a sibling task's prefix read, is not the task's own.
+   * True when read r, which happens before w, was made by w's own task. w's chain must leave r's
+   * segment before any other reaction was registered there (a sibling task's prefix read is not
+   * w's), and every call made between r and that point must have settled before w (w's task
+   * awaited it). A call still pending at w is the task w runs in, called after the read: the read
+   * was its caller's.
    */
-  ownRead(r: Point, w: Point): boolean {
+  ownRead(r: ReadPoint, w: Point): boolean {
     if (r.seg === w.seg) return r.tick < w.tick;
-    return this.landing(r, w) === r.regs;
+    const leave = this.landing(r, w);
+    if (leave === undefined || leave.regs !== r.regs) return false;
+    if (r.window.overflow) return true;
+    for (const call of r.window.calls) {
+      if (call.tick <= r.tick || call.tick >= leave.tick) continue;
+      if (call.settled === undefined || !this.happensBefore(call.settled, w)) return false;
+    }
+    return true;
   }
 
   /**
-   * Walks b's predecessors back for a point of a's segment at or after a. Returns the smallest
-   * `regs` among such points (how far past a the chain left a's segment), or undefined when a does
-   * not happen before b.
+   * Walks b's predecessors back for a point of a's segment at or after a. Returns the earliest
+   * such point (fewest registrations, then earliest tick): where b's chain left a's segment; or
+   * undefined when a does not happen before b.
    */
-  private landing(a: Point, b: Point): number | undefined {
-    if (a.seg === b.seg) return a.tick < b.tick ? a.regs : undefined;
+  private landing(a: Point, b: Point): Point | undefined {
+    if (a.seg === b.seg) return a.tick < b.tick ? a : undefined;
     if (a.tick >= b.tick) return undefined;
     const start = this.segment(b.seg);
     if (start === undefined) return undefined;
     const walk = ++this.walk;
     start.visit = walk;
     const stack: Segment[] = [start];
-    let best: number | undefined;
+    let best: Point | undefined;
     while (stack.length > 0) {
       const seg = stack.pop()!;
       for (const pred of seg.preds) {
-        if (pred.tick <= a.tick) continue; // earlier than a: nothing before it can follow a
         if (pred.seg === a.seg) {
-          if (best === undefined || pred.regs < best) best = pred.regs;
+          // a itself (a settle point is its waiter's predecessor), or a later point of its segment.
+          if (pred.tick >= a.tick && (best === undefined || pred.tick < best.tick)) best = pred;
           continue;
         }
+        if (pred.tick <= a.tick) continue; // earlier than a: nothing before it can follow a
         const next = this.segment(pred.seg);
         // A segment that started before a cannot have a among its predecessors.
         if (next === undefined || next.visit === walk || next.start <= a.tick) continue;
@@ -197,7 +237,7 @@ export class RaceTracker {
   }
 
   private newSegment(origin: SegmentOrigin, preds: readonly Point[]): Segment {
-    const seg: Segment = { id: this.nextSegment++, start: ++this.tick, origin, preds, regs: 0, visit: 0 };
+    const seg: Segment = { id: this.nextSegment++, start: ++this.tick, origin, preds, regs: 0, window: null, visit: 0 };
     this.ring[seg.id & (segmentWindow - 1)] = seg;
     return seg;
   }
@@ -216,17 +256,33 @@ export class RaceTracker {
   }
 
   private onInit(promise: TrackedPromise, parent: TrackedPromise | undefined): void {
-    if (parent === undefined) return; // new Promise(), an async function's own promise: no reaction yet
+    if (parent === undefined) {
+      // new Promise(), an async function's own promise: no reaction yet, but a call to tell apart.
+      const window = this.current?.window;
+      if (window === undefined || window === null || window.overflow) return;
+      if (window.calls.length === callsPerWindow) {
+        window.overflow = true;
+        return;
+      }
+      const call = { tick: ++this.tick, settled: undefined };
+      window.calls.push(call);
+      promise[kCall] = call;
+      return;
+    }
     const seg = this.current ?? this.startMacrotask();
     promise[kRegistered] = { seg: seg.id, tick: ++this.tick, regs: seg.regs };
     seg.regs++;
+    seg.window = null;
     promise[kParent] = parent;
   }
 
   private onSettled(promise: TrackedPromise): void {
     const joins = promise[kJoins];
     if (joins === undefined) {
-      promise[kSettled] = this.point();
+      const point = this.point();
+      promise[kSettled] = point;
+      const call = promise[kCall];
+      if (call !== undefined) call.settled = point;
       return;
     }
     promise[kJoins] = undefined;
