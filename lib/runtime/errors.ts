@@ -23,6 +23,33 @@ export interface ConcurrentMapErrorDetails {
   mapName?: string;
   /** The key being accessed when the conflict was observed. */
   key?: unknown;
+  /** Race mode's report: both sides of the race, each with its task and stack. */
+  race?: RaceReport;
+}
+
+/** One side of a race that race mode found: an access, the task that made it, and where. */
+export interface RaceSide {
+  /** What the access was to the race: `write`, `stale read`, `previous write`, `loop`, … */
+  role: string;
+  /** The map operation: `get`, `has`, `set`, `delete`, `clear`, `loop`, `loop step`. */
+  op: string;
+  /** The task that made it (`task 12 (an await or then continuation)`). */
+  task: string;
+  /** Why this side matters to the race. */
+  note: string;
+  /** The `at …` lines recorded at the access; undefined when stacks are off (`MAPRACE_STACKS=0`). */
+  stack: string | undefined;
+}
+
+/** What race mode reports with a ConcurrentMapError, in the shape of Go's race report. */
+export interface RaceReport {
+  /** The map's name: `GoMap 'cache'`. */
+  map: string;
+  key: unknown;
+  /** The access that found the race (it threw, or was logged). */
+  access: RaceSide;
+  /** The other sides: the conflicting write, and the stale read or the loop. */
+  others: RaceSide[];
 }
 
 /**
@@ -34,6 +61,8 @@ export class ConcurrentMapError extends Error {
   readonly code: ConcurrentMapErrorCode;
   readonly mapName: string | undefined;
   readonly key: unknown;
+  /** Race mode's report of both sides; undefined for the errors Go's own checks raise. */
+  declare readonly race: RaceReport | undefined;
 
   constructor(code: ConcurrentMapErrorCode, details: ConcurrentMapErrorDetails = {}) {
     if (!Object.hasOwn(concurrentMapMessages, code)) {
@@ -43,6 +72,9 @@ export class ConcurrentMapError extends Error {
     this.code = code;
     this.mapName = details.mapName;
     this.key = details.key;
+    // Not enumerable: Node prints an uncaught error's own fields after its stack, which already
+    // holds the report.
+    Object.defineProperty(this, 'race', { value: details.race, enumerable: false });
     Object.defineProperty(this, brand, { value: true });
   }
 

@@ -34,6 +34,8 @@
  * so NaN is one key (Go's NaN keys are never equal to anything) and -0 is stored as +0.
  */
 import { ConcurrentMapError, type ConcurrentMapErrorCode } from './errors.js';
+import { checkRaceOption, MapRaceMonitor, watchAccesses, type RaceModeOptions } from './race-detector.js';
+import { isRaceModeRequested } from './race-flag.js';
 import { hashHigh, hashKey, randomSeed } from './hash.js';
 
 // Maximum number of key/elem pairs a bucket can hold.
@@ -206,8 +208,12 @@ export interface GoMapOptions<K> {
   random?: () => number;
   /** A name for the map in error reports. */
   name?: string;
-  /** Race mode: not available yet; `true` throws. */
-  race?: boolean;
+  /**
+   * Race mode (docs/runtime.md): `true` or `{ report, stacks }` checks every access for async
+   * races and throws Go's concurrent-access errors; `false` keeps it off even under `MAPRACE=1`
+   * or `--import eslint-plugin-maprace/race`. Default: on when the process asked for race mode.
+   */
+  race?: boolean | RaceModeOptions;
 }
 
 const optionKeys = new Set(['hint', 'hasher', 'random', 'name', 'race']);
@@ -249,12 +255,7 @@ function validateOptions<K>(options: GoMapOptions<K>): void {
   if (options.name !== undefined && typeof options.name !== 'string') {
     throw new TypeError(`GoMap: option 'name' must be a string, got ${typeof options.name}`);
   }
-  if (options.race !== undefined && typeof options.race !== 'boolean') {
-    throw new TypeError(`GoMap: option 'race' must be a boolean, got ${typeof options.race}`);
-  }
-  if (options.race === true) {
-    throw new TypeError("GoMap: option 'race' is not available yet; see docs/runtime.md");
-  }
+  checkRaceOption('GoMap', options.race);
 }
 
 /** The B that `make(map, hint)` chooses; hints Go would ignore count as 0. */
@@ -327,6 +328,11 @@ export class GoMap<K, V> implements Map<K, V> {
         }
         this.set(entry[0], entry[1]);
       }
+    }
+    const race = options.race ?? isRaceModeRequested();
+    if (race !== false) {
+      const name = this.mapName === undefined ? 'GoMap' : `GoMap '${this.mapName}'`;
+      watchAccesses(this, new MapRaceMonitor(name, race === true ? {} : race));
     }
   }
 

@@ -8,6 +8,8 @@ export {
   SafeMapError,
   type ConcurrentMapErrorCode,
   type ConcurrentMapErrorDetails,
+  type RaceReport,
+  type RaceSide,
   type SafeMapErrorCode,
 } from './errors.js';
 export {
@@ -39,3 +41,4 @@ export {
 } from './viz.js';
 export { replayGoTrace, type GoTrace, type GoTraceMismatch, type GoTraceOp } from './go-trace.js';
 export { isRaceModeRequested } from './race-flag.js';
+export { watchMap, type RaceModeOptions, type RaceReportMode, type WatchMapOptions } from './race-detector.js';

@@ -6,12 +6,15 @@ interface RaceModeGlobal {
   [raceModeKey]?: boolean;
 }
 
+// Read once: MAPRACE=1 must be set when the process starts, as GORACE is for Go.
+const raceModeFromEnv = typeof process !== 'undefined' && process.env.MAPRACE === '1';
+
 /** Records that the process asked for race mode (what `--import eslint-plugin-maprace/race` does). */
 export function requestRaceMode(): void {
   (globalThis as RaceModeGlobal)[raceModeKey] = true;
 }
 
-/** True when race mode was requested for this process. */
+/** True when race mode was requested for this process: by the race entry or by `MAPRACE=1`. */
 export function isRaceModeRequested(): boolean {
-  return (globalThis as RaceModeGlobal)[raceModeKey] === true;
+  return raceModeFromEnv || (globalThis as RaceModeGlobal)[raceModeKey] === true;
 }

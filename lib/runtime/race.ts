@@ -1,13 +1,16 @@
 /**
  * The race-mode entry: `node --import eslint-plugin-maprace/race app.js`.
  *
- * Loading it records, for the whole process, that race mode was requested; the runtime's maps
- * read that flag. The detectors that race mode switches on arrive with the race-mode work; until
- * then this entry only records the request (see docs/runtime.md).
+ * Puts every GoMap, SafeMap and ShardedMap the process creates in race mode, and starts the
+ * happens-before tracking before the program's first line, so that no task of the program is
+ * older than the tracking (a map made with `{ race: true }` starts it when it is made). See
+ * docs/runtime.md, "Race mode".
  * @packageDocumentation
  */
 import { requestRaceMode } from './race-flag.js';
+import { raceTracker } from './race-tracker.js';
 
 requestRaceMode();
+raceTracker();
 
 export { isRaceModeRequested } from './race-flag.js';

@@ -24,6 +24,8 @@
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { ConcurrentMapError, SafeMapError } from './errors.js';
 import { GoMap } from './go-map.js';
+import { checkRaceOption, MapRaceMonitor, watchAccesses, type RaceModeOptions } from './race-detector.js';
+import { isRaceModeRequested } from './race-flag.js';
 import {
   acquireSections,
   checkLockOptions,
@@ -47,6 +49,8 @@ export interface SafeMapOptions {
   store?: 'map' | 'go';
   /** A name for the map in error reports. */
   name?: string;
+  /** Race mode for the plain get/set/has/delete/clear and loops, as GoMap's option (docs/runtime.md). */
+  race?: boolean | RaceModeOptions;
 }
 
 /** What a section locks: one key, several keys (in any order), or `null` for the whole map. */
@@ -114,7 +118,7 @@ function nestedSections(outer: readonly Section<unknown>[] | undefined, sections
 }
 
 const storeOptionValues = new Set(['map', 'go']);
-const safeMapOptionKeys = ['store', 'name'] as const;
+const safeMapOptionKeys = ['store', 'name', 'race'] as const;
 
 /**
  * Splits a constructor's arguments as `new Map(entries)` reads entries: `(options)` when the only
@@ -208,11 +212,15 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
     if (options.name !== undefined && typeof options.name !== 'string') {
       throw new TypeError(`${kind}: option 'name' must be a string, got ${describeValue(options.name)}`);
     }
+    checkRaceOption(kind, options.race);
     this.mapName = options.name === undefined ? kind : `${kind} '${options.name}'`;
-    this.shards = Array.from({ length: shardCount }, () => ({
-      store: options.store === 'go' ? new GoMap<K, V>(options.name === undefined ? {} : { name: options.name }) : new Map<K, V>(),
-      locks: new LockTable<K>(),
-    }));
+    const race = options.race ?? isRaceModeRequested();
+    this.shards = Array.from({ length: shardCount }, () => {
+      const store = options.store === 'go' ? new GoMap<K, V>({ name: options.name, race: false }) : new Map<K, V>();
+      // Race mode watches the stores, so section commits count as writes too.
+      if (race !== false) watchAccesses(store, new MapRaceMonitor(this.mapName, race === true ? {} : race));
+      return { store, locks: new LockTable<K>() };
+    });
   }
 
   /** The shard a key lives in. */

@@ -24,7 +24,7 @@ export interface ShardStats {
 }
 
 const defaultShards = 32;
-const shardedMapOptionKeys = ['store', 'name', 'shards'] as const;
+const shardedMapOptionKeys = ['store', 'name', 'race', 'shards'] as const;
 
 /** The `shards` option, checked: undefined means the default; anything but a number is a TypeError. */
 function shardCount(shards: unknown): number {

@@ -93,7 +93,10 @@ describe('options', () => {
     [{ hasher: 42 }, "GoMap: option 'hasher' must be a function, got number"],
     [{ random: 'x' }, "GoMap: option 'random' must be a function, got string"],
     [{ name: 7 }, "GoMap: option 'name' must be a string, got number"],
-    [{ race: true }, "GoMap: option 'race' is not available yet; see docs/runtime.md"],
+    [{ race: 'yes' }, "GoMap: option 'race' must be a boolean or an object, got string"],
+    [{ race: { report: 'loud' } }, "GoMap: race option 'report' must be 'throw' or 'warn', got loud"],
+    [{ race: { stacks: 1 } }, "GoMap: race option 'stacks' must be a boolean, got number"],
+    [{ race: { bogus: 1 } }, "GoMap: unknown race option 'bogus'"],
   ])('%j is a TypeError naming the option', (options, message) => {
     expect(() => new GoMap(options as never)).toThrow(new TypeError(message));
   });

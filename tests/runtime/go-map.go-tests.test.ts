@@ -691,7 +691,7 @@ describe('GoMap as a JavaScript Map', () => {
   });
 
   it('rejects a race option that is not a boolean, and a hasher that returns no bigint', () => {
-    expect(() => new GoMap({ race: 'yes' as unknown as boolean })).toThrow(new TypeError("GoMap: option 'race' must be a boolean, got string"));
+    expect(() => new GoMap({ race: 'yes' as unknown as boolean })).toThrow(new TypeError("GoMap: option 'race' must be a boolean or an object, got string"));
     const map = new GoMap<number, number>({ hasher: (() => 5) as unknown as (key: number) => bigint });
     expect(() => map.set(1, 1)).toThrow(new TypeError("GoMap: option 'hasher' must return a bigint, got number"));
     expect(map.size).toBe(0);
