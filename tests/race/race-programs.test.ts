@@ -18,6 +18,8 @@ interface Program {
   standsFor: string;
   expect: Expectation;
   code: ConcurrentMapErrorCode | undefined;
+  /** The `name` option of the program's first map: the report names the map by it. */
+  mapName: string | undefined;
 }
 
 const here = import.meta.dirname;
@@ -38,7 +40,8 @@ const modes: Record<Mode, { label: string; args: string[]; env: NodeJS.ProcessEn
 /** Reads a program's header: what it stands for, `// expect: ...` and, for a racy one, `// code: ...`. */
 function readProgram(kind: 'racy' | 'correct', fileName: string): Program {
   const file = path.join(here, kind, fileName);
-  const lines = readFileSync(file, 'utf8').split('\n');
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
   const standsFor = /^\/\/ (.+)$/u.exec(lines[0] ?? '')?.[1];
   const expectation = /^\/\/ expect: (report-with-import|report|clean)\b/u.exec(lines[1] ?? '')?.[1] as Expectation | undefined;
   const code = /^\/\/ code: (ERR_\w+)$/u.exec(lines[2] ?? '')?.[1];
@@ -49,7 +52,8 @@ function readProgram(kind: 'racy' | 'correct', fileName: string): Program {
   if ((kind === 'racy') !== (expectation !== 'clean')) throw new Error(`${name}: a ${kind} program cannot expect '${expectation}'`);
   if (code !== undefined && !Object.hasOwn(concurrentMapMessages, code)) throw new Error(`${name}: unknown code ${code}`);
   if ((kind === 'racy') !== (code !== undefined)) throw new Error(`${name}: a '// code: ERR_CONCURRENT_...' line is for racy programs, and each needs one`);
-  return { name, file, standsFor, expect: expectation, code: code as ConcurrentMapErrorCode | undefined };
+  const mapName = /\{ (?:race: true, )?name: '([^']+)' \}/u.exec(text)?.[1];
+  return { name, file, standsFor, expect: expectation, code: code as ConcurrentMapErrorCode | undefined, mapName };
 }
 
 const programs = (['racy', 'correct'] as const).flatMap((kind) =>
@@ -124,6 +128,24 @@ describe('the race programs', () => {
   });
 });
 
+// The report names both sides, each with its task: the stale read (or the loop) and the conflicting write.
+const sidesOfReport: Record<ConcurrentMapErrorCode, string[]> = {
+  ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE: ['Write by task ', 'Previous write by task ', 'Stale read by task '],
+  ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE: ['Loop step by task ', 'Conflicting write by task ', 'Loop by task '],
+  ERR_CONCURRENT_MAP_WRITES: [],
+};
+
+/** Asserts that stderr holds one race report of the program's kind, naming both sides. */
+function expectReport(program: Program, result: TimedRun): void {
+  const output = transcript(result);
+  const goText = concurrentMapMessages[program.code!];
+  expect(result.stderr, output).toContain('WARNING: DATA RACE');
+  // Go's text, then the map (`GoMap 'balances'`, `Map 'buckets'`) and the key
+  expect(result.stderr, output).toContain(`${goText}: `);
+  if (program.mapName !== undefined) expect(result.stderr, output).toMatch(new RegExp(`${goText}: \\w+ '${program.mapName}', key `, 'u'));
+  for (const side of sidesOfReport[program.code!]) expect(result.stderr, output).toContain(side);
+}
+
 describe.each(racy.map((p) => [p.name, p] as const))('racy %s', (_name, program) => {
   const goText = concurrentMapMessages[program.code!];
 
@@ -135,6 +157,7 @@ describe.each(racy.map((p) => [p.name, p] as const))('racy %s', (_name, program)
       expect(result.status, `${modes[mode].label} must fail\n${output}`).not.toBe(0);
       expect(result.stderr, output).toContain(`ConcurrentMapError: ${goText}`);
       expect(result.stderr, output).toContain(program.code);
+      expectReport(program, result);
     },
   );
 
@@ -151,8 +174,8 @@ describe.each(racy.map((p) => [p.name, p] as const))('racy %s', (_name, program)
     const result = resultOf(program, 'warn');
     const output = transcript(result);
     expect(result.status, output).toBe(0);
-    expect(result.stderr, output).toContain('WARNING: DATA RACE');
-    expect(result.stderr, output).toContain(goText);
+    expect(result.stderr, output).not.toContain('ConcurrentMapError');
+    expectReport(program, result);
   });
 });
 
