@@ -10,15 +10,16 @@
 // over 1,000.
 //
 // Race mode switches on process-wide promise hooks that stay on, so every mode runs in its own
-// child process, and the children take turns round by round (off, option, option without stacks,
-// --import, then again), so that a busy machine slows all of them alike. Each child reports the
+// child process, and the children take turns round by round (off, option, --import, option with
+// stacks, then again), so that a busy machine slows all of them alike. Each child reports the
 // median of its samples; the table gives the median over rounds and each mode's ratio to `off`
 // (median of the per-round ratios).
 //
 // Modes: `map` (a native Map, for scale), `off` (GoMap, race mode off: what production pays),
-// `option` (`new GoMap({ race: true })`, stacks recorded at each access, the default),
-// `option, no stacks` (`{ race: { stacks: false } }`), `--import` (`node --import
-// eslint-plugin-maprace/race`, every GoMap in race mode). Target: on ≤ 5× off.
+// `option` (`new GoMap({ race: true })`), `--import` (`node --import eslint-plugin-maprace/race`,
+// every GoMap in race mode). Target: on ≤ 5× off. Also `option, stacks` (`{ race: { stacks: true
+// } }`, MAPRACE_STACKS=1: a stack recorded at every access, for reports that show where the other
+// side was made): a diagnostic setting, shown for its cost and not held to the target.
 //
 // Zero cost when off: set MAPRACE_BASELINE=<path to an older build's dist/runtime/index.js> to add
 // `baseline` (that build's GoMap, in the same child as `off`, paired sample by sample).
@@ -58,8 +59,8 @@ async function child(mode, samples) {
     map: () => new Map(),
     off: () => new runtime.GoMap({ race: false }),
     option: () => new runtime.GoMap({ race: true }),
-    'option, no stacks': () => new runtime.GoMap({ race: { stacks: false } }),
     '--import': () => new runtime.GoMap(),
+    'option, stacks': () => new runtime.GoMap({ race: { stacks: true } }),
   }[mode];
   const sides = [['self', make]];
   if (baseline !== undefined) sides.push(['baseline', () => new baseline.GoMap()]);
@@ -95,7 +96,7 @@ async function main() {
   const rounds = quick ? 2 : 7;
   const samples = quick ? 10 : 40;
   const progress = progressReporter('race-mode');
-  const modes = ['map', 'off', 'option', 'option, no stacks', '--import'];
+  const modes = ['map', 'off', 'option', '--import', 'option, stacks'];
   const perMode = Object.fromEntries(modes.map((mode) => [mode, []]));
   let zeroCost;
   for (let round = 1; round <= rounds; round++) {
@@ -115,8 +116,8 @@ async function main() {
   console.log('| mode | ns per task | × off |');
   console.log('| --- | ---: | ---: |');
   for (const row of rows) console.log(`| ${row.mode} | ${row.nsPerTask} | ${row.vsOff.toFixed(2)}× |`);
-  const worst = Math.max(...rows.filter((row) => !['map', 'off'].includes(row.mode)).map((row) => row.vsOff));
-  console.log(`target: race mode ≤ 5× off — worst ${worst.toFixed(2)}× (${worst <= 5 ? 'PASS' : 'MISS'})`);
+  const worst = Math.max(...rows.filter((row) => ['option', '--import'].includes(row.mode)).map((row) => row.vsOff));
+  console.log(`target: race mode (option, --import) ≤ 5× off — worst ${worst.toFixed(2)}× (${worst <= 5 ? 'PASS' : 'MISS'})`);
   let zero;
   if (zeroCost !== undefined) {
     zero = {
