@@ -22,7 +22,7 @@
  * ShardedMap is the same machinery over N stores and lock tables (GuardedMap below is shared).
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
-import { ConcurrentMapError, SafeMapError } from './errors.js';
+import { ConcurrentMapError, describeKey, SafeMapError } from './errors.js';
 import { GoMap } from './go-map.js';
 import {
   acquireSections,
@@ -1045,10 +1045,6 @@ class SectionView<K, V> implements SafeMapView<K, V> {
   forEach(fn: (value: V, key: K) => void): void {
     for (const [key, value] of this.entries()) fn(value, key);
   }
-}
-
-function describeKey(key: unknown): string {
-  return typeof key === 'string' ? `'${key}'` : typeof key === 'symbol' ? key.toString() : String(key);
 }
 
 /**
