@@ -14,6 +14,7 @@
  *   throws Go's "concurrent map writes" instead of being lost; the section writes through its view.
  * - A section that asks the same map for another lock would wait for itself; SafeMap knows the
  *   sections of the current async context (AsyncLocalStorage) and refuses with ERR_LOCK_REENTRY.
+ *   The storage is switched on only while some lock is held or waited for (see holdBegins).
  *   A lock handle counts from the moment its holder binds it with `using` or reads its view.
  * - No async functions on the lock paths: a free lock is taken, and a synchronous section run,
  *   committed and released, before the call returns; a released lock is handed to the next waiter
@@ -96,12 +97,12 @@ const heldSections = new AsyncLocalStorage<readonly Section<unknown>[]>();
 
 /*
  * The storage costs only while it can matter. On Node 20 an enabled AsyncLocalStorage keeps
- * promise hooks on for the whole process (an `await` costs about 2.5× more: docs/runtime.md,
+ * promise hooks on for the whole process (an `await` costs about 2.7× more: docs/runtime.md,
  * "Cost"), but its stores only matter while some section holds or waits for a lock: with none,
  * every store lists released sections only, which refuseReentry and nestedSections skip. So the
  * storage is switched on when the first hold of the process begins (a Held is made, or a Request
  * starts waiting) and off (disable(): Node removes its hooks once no storage is enabled) once none
- * is left. Switching costs about a microsecond each way, so the switch-off waits for the next
+ * is left. A switch off and on costs about a microsecond, so the switch-off waits for the next
  * turn of the event loop (setImmediate): a loop of sections keeps the hooks on and pays nothing
  * more; the application's own microtasks pay until that turn ends.
  *
