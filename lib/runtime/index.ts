@@ -9,6 +9,7 @@ export {
   type ConcurrentMapErrorCode,
   type ConcurrentMapErrorDetails,
   type SafeMapErrorCode,
+  type WritingHold,
 } from './errors.js';
 export {
   SafeMap,
