@@ -36,9 +36,12 @@
 //   updates, or the workload would not be testing the locks. Every timed sample is checked the same
 //   way afterwards (untimed), so a contender that broke under load cannot report a time.
 // - Promise hooks. On Node 20, AsyncLocalStorage.run (SafeMap uses it to refuse re-entry) turns on
-//   promise hooks for the whole process, so every promise costs more from then on, the
-//   competitors' included. The checks above run SafeMap first, so every contender is timed in the
-//   same process state, that of an application that uses SafeMap; the report gives the cost of an
+//   promise hooks for the whole process, so every promise costs more while they are on, the
+//   competitors' included. SafeMap keeps them on while a lock is held or waited for and switches
+//   them off at the next turn of the event loop after (docs/runtime.md, "Cost";
+//   bench/safe-map-hooks.bench.js measures that). This script never yields a turn from the checks
+//   to the end, and the checks run SafeMap first, so every contender is timed in the same process
+//   state, that of an application busy with SafeMap sections; the report gives the cost of an
 //   `await` before and after.
 // - Dead code. Every workload folds its results into a sink that is printed at the end.
 import AsyncLock from 'async-lock';
@@ -687,7 +690,8 @@ function printTables() {
   console.log(
     `One await costs ${metadata.awaitNs.beforeSafeMap} ns before SafeMap's first section and ` +
       `${metadata.awaitNs.afterSafeMap} ns after ` +
-      '(AsyncLocalStorage turns on promise hooks process-wide); every contender is timed after.',
+      '(AsyncLocalStorage turns on promise hooks process-wide while a lock is held, and until the next turn of the ' +
+      'event loop; this script never yields one); every contender is timed after.',
   );
   for (const { title, header, rightAligned, lines } of tables()) {
     const { format, rule } = columns(header, lines, rightAligned);

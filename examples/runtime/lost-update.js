@@ -17,25 +17,22 @@ await Promise.all(
 );
 console.log(`Map:     ${tasks} increments, final count ${hits.get('/home')}  <- lost updates, and no error`);
 
-// 2. GoMap, Go's map, with each read-modify-write marked as a write in progress across its await
-//    (the hook race mode drives): the first task that cuts in stops, as Go's runtime stops it.
-const goHits = new GoMap([['/home', 0]], { name: 'hits' });
+// 2. GoMap, Go's map, in race mode (`{ race: true }`, or every map under `MAPRACE=1` or
+//    `node --import eslint-plugin-maprace/race`): the same code, unchanged, stops at the first write
+//    that would drop another task's update, as Go's runtime stops concurrent map access.
+const goHits = new GoMap([['/home', 0]], { name: 'hits', race: true });
 try {
   await Promise.all(
     Array.from({ length: tasks }, async () => {
       const count = goHits.get('/home') ?? 0;
-      const writing = goHits.holdWriting('/home');
-      try {
-        await audit();
-      } finally {
-        writing();
-      }
+      await audit();
       goHits.set('/home', count + 1);
     }),
   );
 } catch (error) {
   if (!(error instanceof ConcurrentMapError)) throw error;
-  console.log(`GoMap:   the second task's read throws ${error.name}: fatal error: ${error.message} (${error.code})`);
+  const sides = error.race.others.map((side) => side.role).join(' and ');
+  console.log(`GoMap:   race mode throws ${error.name}: fatal error: ${error.message} (${error.code}), naming the ${sides}`);
 }
 
 // 3. SafeMap.update: the read-modify-write holds the key's lock across the await.

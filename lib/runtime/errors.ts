@@ -17,12 +17,25 @@ export type ConcurrentMapErrorCode = keyof typeof concurrentMapMessages;
 // `instanceof ConcurrentMapError` holds whichever copy threw.
 const brand = Symbol.for('eslint-plugin-maprace.ConcurrentMapError');
 
+/**
+ * A `GoMap.holdWriting(key)` call whose release function has not run: while it lasts, Go's
+ * `hashWriting` flag is set and every access to the map throws.
+ */
+export interface WritingHold {
+  /** The key holdWriting was called with (undefined when it was called without one). */
+  readonly key: unknown;
+  /** Where holdWriting was called: stack lines (`    at …`), its caller first. */
+  readonly stack: string;
+}
+
 /** Details that locate the misuse; they never change Go's message text. */
 export interface ConcurrentMapErrorDetails {
   /** The name the map was given (e.g. in race mode), when it has one. */
   mapName?: string;
   /** The key being accessed when the conflict was observed. */
   key?: unknown;
+  /** The holdWriting() call that holds the write flag, when that is what the access ran into. */
+  heldBy?: WritingHold;
   /** Race mode's report: both sides of the race, each with its task and stack. */
   race?: RaceReport;
 }
@@ -37,7 +50,7 @@ export interface RaceSide {
   task: string;
   /** Why this side matters to the race. */
   note: string;
-  /** The `at …` lines recorded at the access; undefined when stacks are off (`MAPRACE_STACKS=0`). */
+  /** The `at …` lines recorded at the access; undefined unless stacks are recorded (`MAPRACE_STACKS=1`). */
   stack: string | undefined;
 }
 
@@ -55,6 +68,11 @@ export interface RaceReport {
 /**
  * Thrown when a map observes what Go's `hashWriting` checks observe: an access that begins while
  * a write to the same map is in progress. `message` is Go's text exactly; `code` tells which.
+ *
+ * When the write in progress is a `GoMap.holdWriting(key)` whose release function has not run
+ * (a hold taken by hand and forgotten), `heldBy` says which key it was taken
+ * for and where, and `cause` is an Error that explains it in words, with holdWriting's caller as
+ * its stack, and names the ways out: call the release function, or `map.releaseWriting()`.
  */
 export class ConcurrentMapError extends Error {
   override readonly name = 'ConcurrentMapError';
@@ -63,24 +81,45 @@ export class ConcurrentMapError extends Error {
   readonly key: unknown;
   /** Race mode's report of both sides; undefined for the errors Go's own checks raise. */
   declare readonly race: RaceReport | undefined;
+  /** The holdWriting() call that holds the write flag, if that is what the access ran into. */
+  readonly heldBy: WritingHold | undefined;
 
   constructor(code: ConcurrentMapErrorCode, details: ConcurrentMapErrorDetails = {}) {
     if (!Object.hasOwn(concurrentMapMessages, code)) {
       throw new TypeError(`ConcurrentMapError: unknown code ${String(code)}`);
     }
-    super(concurrentMapMessages[code]);
+    const heldBy = details.heldBy;
+    super(concurrentMapMessages[code], heldBy === undefined ? undefined : { cause: writingHoldCause(details.mapName, heldBy) });
     this.code = code;
     this.mapName = details.mapName;
     this.key = details.key;
     // Not enumerable: Node prints an uncaught error's own fields after its stack, which already
     // holds the report.
     Object.defineProperty(this, 'race', { value: details.race, enumerable: false });
+    this.heldBy = heldBy;
     Object.defineProperty(this, brand, { value: true });
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === 'object' && value !== null && brand in value;
   }
+}
+
+/** The `cause` of an error that ran into a holdWriting(): what holds the flag, where, and the way out. */
+function writingHoldCause(mapName: string | undefined, hold: WritingHold): Error {
+  const map = mapName === undefined ? 'the GoMap' : `GoMap '${mapName}'`;
+  const cause = new Error(
+    `${map}: its write flag (Go's hashWriting) is held by holdWriting(${hold.key === undefined ? '' : describeKey(hold.key)}), ` +
+      'whose release function has not run yet, and every access to the map throws until it does. Call the function ' +
+      'holdWriting returned; if it is lost, map.releaseWriting() clears the hold. holdWriting was called at:',
+  );
+  cause.stack = `${cause.name}: ${cause.message}\n${hold.stack}`;
+  return cause;
+}
+
+/** A key as error messages show it: strings quoted, symbols by their description. */
+export function describeKey(key: unknown): string {
+  return typeof key === 'string' ? `'${key}'` : typeof key === 'symbol' ? key.toString() : String(key);
 }
 
 /** Codes of SafeMapError: how a guarded section was misused or why a wait for a lock ended. */

@@ -33,7 +33,7 @@
  * Differences from Go, all forced by JavaScript's `Map` contract: keys compare with SameValueZero,
  * so NaN is one key (Go's NaN keys are never equal to anything) and -0 is stored as +0.
  */
-import { ConcurrentMapError, type ConcurrentMapErrorCode } from './errors.js';
+import { ConcurrentMapError, type ConcurrentMapErrorCode, type WritingHold } from './errors.js';
 import { checkRaceOption, MapRaceMonitor, watchAccesses, type RaceModeOptions } from './race-detector.js';
 import { isRaceModeRequested } from './race-flag.js';
 import { hashHigh, hashKey, randomSeed } from './hash.js';
@@ -218,6 +218,23 @@ export interface GoMapOptions<K> {
 
 const optionKeys = new Set(['hint', 'hasher', 'random', 'name', 'race']);
 
+/** Where holdWriting() was called: the stack is captured then and formatted only if an error needs it. */
+class HoldSite {
+  private readonly site: { stack?: string } = {};
+
+  constructor(readonly key: unknown) {
+    Error.captureStackTrace(this.site, GoMap.prototype.holdWriting); // holdWriting's caller first
+  }
+
+  describe(): WritingHold {
+    const lines = (this.site.stack ?? '').split('\n').slice(1, 1 + holdSiteFrames);
+    return { key: this.key, stack: lines.join('\n') };
+  }
+}
+
+/** How many frames of holdWriting's caller an error shows. */
+const holdSiteFrames = 6;
+
 const nilMapErrorBrand = Symbol.for('eslint-plugin-maprace.NilMapError');
 
 /** Thrown by writes to the nil map, with Go's text. `instanceof` holds across the ESM and CJS builds. */
@@ -289,6 +306,8 @@ export class GoMap<K, V> implements Map<K, V> {
   private readonly customHasher: ((key: K) => bigint) | null;
   private readonly random: () => number;
   private readonly mapName: string | undefined;
+  /** The holdWriting() call whose release has not run: it, not a write, holds hashWriting. */
+  private writingHold: HoldSite | undefined;
   /** High 32 bits of the hash computed by the last call to hash(). */
   private hashHi = 0;
   /** Scratch for evacuate(): the X/Y choice of each entry of the chain being evacuated. */
@@ -368,7 +387,8 @@ export class GoMap<K, V> implements Map<K, V> {
   }
 
   private fail(code: ConcurrentMapErrorCode, key: unknown): never {
-    throw new ConcurrentMapError(code, { mapName: this.mapName, key });
+    const hold = this.writingHold;
+    throw new ConcurrentMapError(code, { mapName: this.mapName, key, ...(hold === undefined ? {} : { heldBy: hold.describe() }) });
   }
 
   private growing(): boolean {
@@ -858,24 +878,39 @@ export class GoMap<K, V> implements Map<K, V> {
     return this.entries();
   }
 
-  // ---- race-mode hooks -----------------------------------------------------------------------
+  // ---- a write held by hand -------------------------------------------------------------------
 
   /**
-   * The race-mode hook: marks a write as in progress (Go's hashWriting) until the returned
+   * Marks a write as in progress (Go's hashWriting) until the returned
    * function is called, so that any access in between fails as Go's checks fail. Held across the
    * await of a read-modify-write, it turns the lost update of concurrent tasks into Go's panic in
    * the task that cuts in. Holding it twice is itself "concurrent map writes".
+   *
+   * The errors an access throws meanwhile keep Go's text and point at the hold: `heldBy` (the key
+   * and where holdWriting was called) and a `cause` that says how to release it. The returned
+   * function is idempotent, and does nothing once releaseWriting() has cleared its hold.
    */
   holdWriting(key?: unknown): () => void {
     if (this.isNil) throw new NilMapError();
     if ((this.flags & hashWriting) !== 0) this.fail('ERR_CONCURRENT_MAP_WRITES', key);
+    const hold = new HoldSite(key);
     this.flags |= hashWriting;
-    let held = true;
+    this.writingHold = hold;
     return () => {
-      if (!held) return;
-      held = false;
-      this.flags &= ~hashWriting;
+      if (this.writingHold === hold) this.releaseWriting();
     };
+  }
+
+  /**
+   * Clears the hold of a holdWriting() whose release function was lost, so that the map can be
+   * used again; returns whether there was one. It never clears the flag of a write in progress
+   * (from a hasher, say): only a holdWriting() hold.
+   */
+  releaseWriting(): boolean {
+    if (this.writingHold === undefined) return false;
+    this.writingHold = undefined;
+    this.flags &= ~hashWriting;
+    return true;
   }
 
   // ---- introspection -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ export {
   type RaceReport,
   type RaceSide,
   type SafeMapErrorCode,
+  type WritingHold,
 } from './errors.js';
 export {
   SafeMap,

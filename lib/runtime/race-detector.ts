@@ -20,7 +20,7 @@
  */
 import { ConcurrentMapError, type ConcurrentMapErrorCode, type RaceReport, type RaceSide } from './errors.js';
 import { isRaceModeRequested } from './race-flag.js';
-import { raceTracker, type Point, type RaceTracker, type ReadPoint } from './race-tracker.js';
+import { raceTracker, type Point, type RaceTracker } from './race-tracker.js';
 
 type Method = (...args: never[]) => unknown;
 
@@ -33,8 +33,9 @@ export interface RaceModeOptions {
   report?: RaceReportMode;
   /**
    * Record a short stack at every access, so a report shows where the stale read and the
-   * conflicting write were made, not only where the race was found. Costs about 2 µs per access
-   * (see docs/runtime.md); default from `MAPRACE_STACKS` (on unless it is `0`).
+   * conflicting write were made, not only where the race was found (the access that finds the
+   * race always has its stack). Costly: several µs per access (docs/runtime.md, bench:race-mode);
+   * default from `MAPRACE_STACKS=1`, else off.
    */
   stacks?: boolean;
 }
@@ -63,29 +64,17 @@ function envSetting(name: string): string | undefined {
   return typeof process === 'undefined' ? undefined : process.env[name];
 }
 
-/** One access, as a report names it. */
-interface Access {
-  readonly point: Point;
-  readonly op: string;
-  /** Holds the stack captured at the access (formatted only when a report needs it). */
-  readonly trace: { stack?: string } | undefined;
-}
-
-interface ReadAccess extends Access {
-  readonly point: ReadPoint;
-}
+/** One access, as a report names it: a point of the tracker with its op and stack. */
+type Access = Point;
 
 interface KeyState {
   lastWrite: Access | undefined;
-  /** The most recent reads: a ring of up to readsPerKey, `nextRead` is the oldest slot once full. */
-  reads: ReadAccess[];
+  /** The latest read; most keys are read by one task, which needs no more. */
+  lastRead: Access | undefined;
+  /** The reads before lastRead, once there are several: a ring of up to readsPerKey - 1. */
+  reads: Access[] | undefined;
+  /** The oldest slot of `reads` once it is full. */
   nextRead: number;
-}
-
-interface LoggedWrite {
-  readonly seq: number;
-  readonly key: unknown;
-  readonly access: Access;
 }
 
 /** A live loop over the map: where its last step was made, and which writes it has seen. */
@@ -108,8 +97,12 @@ export class MapRaceMonitor {
   private readonly tracker: RaceTracker = raceTracker();
   private readonly keys = new Map<unknown, KeyState>();
   private lastClear: Access | undefined;
-  private readonly writeLog: LoggedWrite[] = [];
-  private writeSeq = 0;
+  /** A ring of the last writeLogSize writes (their points, which carry the key). */
+  private readonly writeLog: Access[] = [];
+  /** The oldest slot of writeLog once it is full. */
+  private writeLogNext = 0;
+  /** The tick of the latest write, or 0. */
+  private lastWriteTick = 0;
   private readonly report: RaceReportMode;
   private readonly stacks: boolean;
   private readonly warned = new Set<string>();
@@ -120,11 +113,7 @@ export class MapRaceMonitor {
     options: RaceModeOptions = {},
   ) {
     this.report = options.report ?? (envSetting('MAPRACE_REPORT') === 'warn' ? 'warn' : 'throw');
-    this.stacks = options.stacks ?? envSetting('MAPRACE_STACKS') !== '0';
-  }
-
-  private access(op: string, from: Method): Access {
-    return { point: this.tracker.point(), op, trace: this.trace(from) };
+    this.stacks = options.stacks ?? envSetting('MAPRACE_STACKS') === '1';
   }
 
   private trace(from: Method): { stack?: string } | undefined {
@@ -141,7 +130,7 @@ export class MapRaceMonitor {
     let state = this.keys.get(key);
     if (state === undefined) {
       if (this.keys.size >= keysKept) this.keys.delete(this.keys.keys().next().value);
-      state = { lastWrite: undefined, reads: [], nextRead: 0 };
+      state = { lastWrite: undefined, lastRead: undefined, reads: undefined, nextRead: 0 };
       this.keys.set(key, state);
     }
     return state;
@@ -150,44 +139,56 @@ export class MapRaceMonitor {
   /** A get/has of key. `from` is the public method, left out of recorded stacks. */
   read(key: unknown, op: string, from: Method): void {
     const state = this.stateOf(key);
-    const access: ReadAccess = { point: this.tracker.readPoint(), op, trace: this.trace(from) };
-    if (state.reads.length < readsPerKey) state.reads.push(access);
-    else state.reads[state.nextRead] = access;
-    state.nextRead = (state.nextRead + 1) % readsPerKey;
+    const access = this.tracker.readPoint(op, this.trace(from));
+    const last = state.lastRead;
+    state.lastRead = access;
+    if (last === undefined) return;
+    const reads = (state.reads ??= []);
+    if (reads.length < readsPerKey - 1) reads.push(last);
+    else reads[state.nextRead] = last;
+    state.nextRead = (state.nextRead + 1) % (readsPerKey - 1);
   }
 
   /** A set/delete of key: reports a stale write, then records this one. */
   write(key: unknown, op: string, from: Method): void {
     const state = this.stateOf(key);
-    const access = this.access(op, from);
+    const access = this.tracker.point(op, this.trace(from), key);
     const previous = later(state.lastWrite, this.lastClear);
-    if (previous !== undefined && state.reads.length > 0) this.checkStaleWrite(key, state, previous, access, from);
+    if (previous !== undefined && state.lastRead !== undefined) this.checkStaleWrite(key, state, previous, access, from);
     state.lastWrite = access;
-    this.log(key, access);
+    this.log(access);
   }
 
   /** A clear(): a write of every key. */
   clear(from: Method): void {
-    const access = this.access('clear', from);
+    const access = this.tracker.point('clear', this.trace(from));
     this.lastClear = access;
-    this.log(undefined, access);
+    this.log(access);
   }
 
-  private log(key: unknown, access: Access): void {
-    if (this.writeLog.length === writeLogSize) this.writeLog.shift();
-    this.writeLog.push({ seq: ++this.writeSeq, key, access });
+  private log(access: Access): void {
+    if (this.writeLog.length < writeLogSize) this.writeLog.push(access);
+    else this.writeLog[this.writeLogNext] = access;
+    this.writeLogNext = (this.writeLogNext + 1) % writeLogSize;
+    this.lastWriteTick = access.tick;
+  }
+
+  /** The key's reads, newest first. */
+  private *readsOf(state: KeyState): Generator<Access> {
+    if (state.lastRead !== undefined) yield state.lastRead;
+    const reads = state.reads;
+    if (reads === undefined) return;
+    for (let n = 1; n <= reads.length; n++) yield reads[(state.nextRead - n + reads.length) % reads.length]!;
   }
 
   private checkStaleWrite(key: unknown, state: KeyState, previous: Access, write: Access, from: Method): void {
     const tracker = this.tracker;
-    if (previous.point.seg === write.point.seg || tracker.happensBefore(previous.point, write.point)) return;
+    if (previous.seg === write.seg || tracker.happensBefore(previous, write)) return;
     // The writer's latest read of the key decides: fresh if made after the other write.
-    const { reads } = state;
-    for (let n = 1; n <= reads.length; n++) {
-      const read = reads[(state.nextRead - n + reads.length) % reads.length]!;
-      if (!tracker.happensBefore(read.point, write.point)) continue; // another task's read
-      if (read.point.tick > previous.point.tick) return; // re-checked after the other write
-      if (tracker.ownRead(read.point, write.point) || !tracker.happensBefore(read.point, previous.point)) {
+    for (const read of this.readsOf(state)) {
+      if (!tracker.happensBefore(read, write)) continue; // another task's read
+      if (read.tick > previous.tick) return; // re-checked after the other write
+      if (tracker.ownRead(read, write) || !tracker.happensBefore(read, previous)) {
         this.raise('ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE', key, write, from, [
           { role: 'previous write', access: previous, note: 'after the read below, and not ordered before this write' },
           { role: 'stale read', access: read, note: 'the value this write is based on' },
@@ -199,37 +200,35 @@ export class MapRaceMonitor {
 
   /** Starts watching a loop (the iterator was just created). */
   loopStart(from: Method): RaceLoop {
-    const start = this.access('loop', from);
-    return { last: start.point, seen: this.writeSeq, start };
+    const start = this.tracker.point('loop', this.trace(from));
+    return { last: start, seen: this.lastWriteTick, start };
   }
 
   /** A step of a loop: reports writes by other tasks since the step before, across an await. */
   loopStep(loop: RaceLoop, from: Method): void {
-    if (this.writeSeq === loop.seen || this.tracker.inSegment(loop.last.seg)) {
-      loop.seen = this.writeSeq;
+    if (this.lastWriteTick === loop.seen || this.tracker.inSegment(loop.last.seg)) {
+      loop.seen = this.lastWriteTick;
       return;
     }
-    const step = this.tracker.point();
-    for (const logged of this.writeLog) {
-      if (logged.seq <= loop.seen) continue;
-      if (this.tracker.happensBefore(logged.access.point, step)) continue; // the loop's own task, or work it awaited
-      loop.last = step;
-      loop.seen = this.writeSeq;
-      this.raise('ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE', logged.key, this.access('loop step', from), from, [
-        { role: 'conflicting write', access: logged.access, note: 'made while the loop was suspended' },
+    const step = this.tracker.point('loop step', this.trace(from));
+    const unseen = this.writeLog.filter((write) => write.tick > loop.seen).sort((a, b) => a.tick - b.tick);
+    loop.last = step;
+    loop.seen = this.lastWriteTick;
+    for (const write of unseen) {
+      if (this.tracker.happensBefore(write, step)) continue; // the loop's own task, or work it awaited
+      this.raise('ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE', write.key, step, from, [
+        { role: 'conflicting write', access: write, note: 'made while the loop was suspended' },
         { role: 'loop', access: loop.start, note: 'started here; it resumed after an await' },
       ]);
       return;
     }
-    loop.last = step;
-    loop.seen = this.writeSeq;
   }
 
   private raise(code: ConcurrentMapErrorCode, key: unknown, at: Access, from: Method, others: { role: string; access: Access; note: string }[]): void {
     const side = (role: string, access: Access, note: string): RaceSide => ({
       role,
       op: access.op,
-      task: this.taskName(access.point),
+      task: this.taskName(access),
       note,
       stack: access.trace === undefined ? undefined : framesOf(access.trace.stack),
     });
@@ -264,7 +263,7 @@ export class MapRaceMonitor {
 function later(a: Access | undefined, b: Access | undefined): Access | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
-  return a.point.tick > b.point.tick ? a : b;
+  return a.tick > b.tick ? a : b;
 }
 
 /** The `at …` lines of a stack, without Node's internal frames. */
@@ -282,7 +281,7 @@ export function formatRaceReport(message: string, report: RaceReport, accessFram
   const lines = ['WARNING: DATA RACE', `${message}: ${report.map}, key ${describeKey(report.key)}`];
   const sideLines = (title: string, side: RaceSide, frames: string | undefined): void => {
     lines.push('', `${title} by ${side.task} (${side.note}):`);
-    lines.push(frames === undefined || frames === '' ? '    (no stack recorded: MAPRACE_STACKS=0)' : frames);
+    lines.push(frames === undefined || frames === '' ? '    (no stack recorded: MAPRACE_STACKS=1 records one)' : frames);
   };
   sideLines(capitalize(report.access.role), report.access, accessFrames);
   for (const other of report.others) sideLines(capitalize(other.role), other, other.stack);

@@ -35,13 +35,28 @@ import { promiseHooks } from 'node:v8';
 
 /** How many recent segments are kept; older ones are forgotten. */
 const segmentWindow = 1 << 16;
+const noPreds: readonly Point[] = [];
 
-/** A moment in a segment (see the file comment). Plain data: it never keeps a segment alive. */
+/**
+ * A moment in a segment (see the file comment). Plain data: it never keeps a segment alive. A
+ * map access is a point too (`op`, `trace`); points of the hooks leave those empty. One shape for
+ * all, so the code that reads them stays monomorphic.
+ */
 export interface Point {
   readonly seg: number;
   readonly tick: number;
   /** Reactions the segment had registered before this point. */
   readonly regs: number;
+  /** For a read: the calls that follow it until the next registration. */
+  readonly window: CallWindow | null;
+  /** The map operation, for an access. */
+  readonly op: string;
+  /** The stack recorded at an access (formatted only when a report needs it). */
+  readonly trace: { stack?: string } | undefined;
+  /** The key of a write access (undefined for clear() and for points of the hooks). */
+  readonly key: unknown;
+  /** A registration's point: the promise its reaction waits for, dropped when the reaction runs. */
+  parent: TrackedPromise | undefined;
 }
 
 /**
@@ -54,10 +69,6 @@ export interface CallWindow {
   overflow: boolean;
 }
 
-/** A read's point, with the window of calls that follow it until the next registration. */
-export interface ReadPoint extends Point {
-  readonly window: CallWindow;
-}
 
 /** Calls recorded per window; past this the window stops telling calls apart. */
 const callsPerWindow = 32;
@@ -70,7 +81,7 @@ interface Segment {
   /** Tick at which the segment started; its predecessors are all earlier. */
   readonly start: number;
   readonly origin: SegmentOrigin;
-  /** Where it was registered, and where the promise it waited for settled. */
+  /** Where it was registered, and where the promise it waited for settled (or every joined one). */
   readonly preds: readonly Point[];
   /** Reactions registered by this segment so far. */
   regs: number;
@@ -81,14 +92,12 @@ interface Segment {
 }
 
 const kRegistered = Symbol('maprace.registered');
-const kParent = Symbol('maprace.parent');
 const kSettled = Symbol('maprace.settled');
 const kJoins = Symbol('maprace.joins');
 const kCall = Symbol('maprace.call');
 
 interface TrackedPromise {
   [kRegistered]?: Point;
-  [kParent]?: TrackedPromise | undefined;
   [kSettled]?: Point;
   /** Promise.all / allSettled: the promises whose settling this one's settling follows. */
   [kJoins]?: readonly unknown[] | undefined;
@@ -151,17 +160,17 @@ export class RaceTracker {
     Promise.allSettled = join(this.promiseAllSettled) as typeof Promise.allSettled;
   }
 
-  /** The current moment, starting a macrotask segment if none is running. */
-  point(): Point {
+  /** The current moment (an access when op is given), starting a macrotask segment if none is running. */
+  point(op = '', trace?: { stack?: string }, key?: unknown): Point {
     const seg = this.current ?? this.startMacrotask();
-    return { seg: seg.id, tick: ++this.tick, regs: seg.regs };
+    return { seg: seg.id, tick: ++this.tick, regs: seg.regs, window: null, op, trace, key, parent: undefined };
   }
 
   /** The current moment, for a read: with the window of calls that will follow it. */
-  readPoint(): ReadPoint {
+  readPoint(op: string, trace: { stack?: string } | undefined): Point {
     const seg = this.current ?? this.startMacrotask();
     seg.window ??= { calls: [], overflow: false };
-    return { seg: seg.id, tick: ++this.tick, regs: seg.regs, window: seg.window };
+    return { seg: seg.id, tick: ++this.tick, regs: seg.regs, window: seg.window, op, trace, key: undefined, parent: undefined };
   }
 
   /** True while the segment with this id is running (no await has happened since). */
@@ -186,11 +195,11 @@ export class RaceTracker {
    * awaited it). A call still pending at w is the task w runs in, called after the read: the read
    * was its caller's.
    */
-  ownRead(r: ReadPoint, w: Point): boolean {
+  ownRead(r: Point, w: Point): boolean {
     if (r.seg === w.seg) return r.tick < w.tick;
     const leave = this.landing(r, w);
     if (leave === undefined || leave.regs !== r.regs) return false;
-    if (r.window.overflow) return true;
+    if (r.window === null || r.window.overflow) return true;
     for (const call of r.window.calls) {
       if (call.tick <= r.tick || call.tick >= leave.tick) continue;
       if (call.settled === undefined || !this.happensBefore(call.settled, w)) return false;
@@ -247,7 +256,7 @@ export class RaceTracker {
    * main module. It ends when the microtasks after it start (or a reaction begins first).
    */
   private startMacrotask(): Segment {
-    const seg = this.newSegment('macrotask', []);
+    const seg = this.newSegment('macrotask', noPreds);
     this.current = seg;
     queueMicrotask(() => {
       if (this.current === seg) this.current = null;
@@ -270,10 +279,11 @@ export class RaceTracker {
       return;
     }
     const seg = this.current ?? this.startMacrotask();
-    promise[kRegistered] = { seg: seg.id, tick: ++this.tick, regs: seg.regs };
+    const point = this.point();
+    point.parent = parent;
+    promise[kRegistered] = point;
     seg.regs++;
     seg.window = null;
-    promise[kParent] = parent;
   }
 
   private onSettled(promise: TrackedPromise): void {
@@ -293,18 +303,18 @@ export class RaceTracker {
     }
     // A segment of no code: the join of every element's settling, then this promise's.
     const join = this.newSegment('reaction', preds);
-    promise[kSettled] = { seg: join.id, tick: ++this.tick, regs: 0 };
+    promise[kSettled] = { seg: join.id, tick: ++this.tick, regs: 0, window: null, op: '', trace: undefined, key: undefined, parent: undefined };
   }
 
   private onBefore(promise: TrackedPromise): void {
     const registered = promise[kRegistered];
-    const parent = promise[kParent];
-    promise[kParent] = undefined; // a kept `then` chain must not hold every earlier promise
-    const settled = parent?.[kSettled];
-    const preds: Point[] = [];
-    if (registered !== undefined) preds.push(registered);
-    if (settled !== undefined) preds.push(settled);
-    this.current = this.newSegment('reaction', preds);
+    if (registered === undefined) {
+      this.current = this.newSegment('reaction', noPreds);
+      return;
+    }
+    const settled = registered.parent?.[kSettled];
+    registered.parent = undefined; // a kept `then` chain must not hold every earlier promise
+    this.current = this.newSegment('reaction', settled === undefined ? [registered] : [registered, settled]);
   }
 }
 

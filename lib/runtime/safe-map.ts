@@ -14,6 +14,7 @@
  *   throws Go's "concurrent map writes" instead of being lost; the section writes through its view.
  * - A section that asks the same map for another lock would wait for itself; SafeMap knows the
  *   sections of the current async context (AsyncLocalStorage) and refuses with ERR_LOCK_REENTRY.
+ *   The storage is switched on only while some lock is held or waited for (see holdBegins).
  *   A lock handle counts from the moment its holder binds it with `using` or reads its view.
  * - No async functions on the lock paths: a free lock is taken, and a synchronous section run,
  *   committed and released, before the call returns; a released lock is handed to the next waiter
@@ -22,7 +23,7 @@
  * ShardedMap is the same machinery over N stores and lock tables (GuardedMap below is shared).
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
-import { ConcurrentMapError, SafeMapError } from './errors.js';
+import { ConcurrentMapError, describeKey, SafeMapError } from './errors.js';
 import { GoMap } from './go-map.js';
 import { checkRaceOption, MapRaceMonitor, watchAccesses, type RaceModeOptions } from './race-detector.js';
 import { isRaceModeRequested } from './race-flag.js';
@@ -97,17 +98,55 @@ export interface LockHandle<View> {
 // callback sections (set by AsyncLocalStorage.run around the callback) and of lock handles (set by
 // enterWith in the context that binds or uses the handle, see Handle.claim).
 const heldSections = new AsyncLocalStorage<readonly Section<unknown>[]>();
-let heldSectionsEnabled = false;
+
+/*
+ * The storage costs only while it can matter. On Node 20 an enabled AsyncLocalStorage keeps
+ * promise hooks on for the whole process (an `await` costs about 2.7× more: docs/runtime.md,
+ * "Cost"), but its stores only matter while some section holds or waits for a lock: with none,
+ * every store lists released sections only, which refuseReentry and nestedSections skip. So the
+ * storage is switched on when the first hold of the process begins (a Held is made, or a Request
+ * starts waiting) and off (disable(): Node removes its hooks once no storage is enabled) once none
+ * is left. A switch off and on costs about a microsecond, so the switch-off waits for the next
+ * turn of the event loop (setImmediate): a loop of sections keeps the hooks on and pays nothing
+ * more; the application's own microtasks pay until that turn ends.
+ *
+ * Invariant: liveHolds > 0 implies tracking. A request waits only behind a live hold, so its
+ * AsyncResource and its promise are made while tracking.
+ */
+let liveHolds = 0;
+let tracking = false;
+let switchOffScheduled = false;
+let trackingStarts = 0;
+const noSections: readonly Section<unknown>[] = [];
 
 /**
- * Turns the storage's tracking on before a handle's continuation is created. On Node 20 a promise
- * made before the first run()/enterWith() is not tracked, and enterWith() in its continuation would
- * mark whatever context ran last instead of the continuation alone.
+ * A hold begins. Switching tracking on happens before the hold's promises are made: on Node 20 a
+ * promise made while the hooks are off is not tracked, and enterWith() in its continuation would
+ * mark whatever context ran last instead of the continuation alone (Handle.claim relies on it).
  */
-function trackHeldSections(): void {
-  if (heldSectionsEnabled) return;
-  heldSectionsEnabled = true;
-  heldSections.enterWith(heldSections.getStore()!); // the same store: only switches tracking on
+function holdBegins(): void {
+  liveHolds++;
+  if (tracking) return;
+  tracking = true;
+  trackingStarts++;
+  // No lock is held anywhere, so whatever store the current context had lists released sections
+  // only: replacing it by an empty one changes nothing but switches the storage on.
+  heldSections.enterWith(noSections);
+}
+
+/** A hold ends; the last one schedules the switch-off. */
+function holdEnds(): void {
+  liveHolds--;
+  if (liveHolds !== 0 || switchOffScheduled) return;
+  switchOffScheduled = true;
+  setImmediate(switchTrackingOff).unref();
+}
+
+function switchTrackingOff(): void {
+  switchOffScheduled = false;
+  if (liveHolds !== 0 || !tracking) return;
+  tracking = false;
+  heldSections.disable();
 }
 
 /** `outer`'s sections that are still held, then `sections`: the store of a nested context. */
@@ -165,15 +204,19 @@ interface Shard<K, V> {
   locks: LockTable<K>;
 }
 
-/** The locks a section holds, across one or more shards. */
+/** The locks a section holds, across one or more shards: a hold, from its making to release(). */
 class Held<K> {
+  private ended = false;
+
   constructor(
     readonly sections: Section<K>[],
     /** The keys in scope: 'one' (the key of the only section), a set of them, or null for the whole map. */
     private readonly scope: 'one' | ReadonlySet<K> | null,
     /** The sections the requesting context held already (of other maps), from its AsyncLocalStorage. */
     readonly outer: readonly Section<unknown>[] | undefined,
-  ) {}
+  ) {
+    holdBegins();
+  }
 
   get whole(): boolean {
     return this.scope === null;
@@ -189,9 +232,16 @@ class Held<K> {
     return this.sections[0]!.released;
   }
 
+  /** Idempotent. The hold ends after the release has handed the locks over (to holds of their own). */
   release(): void {
-    if (this.sections.length === 1) this.sections[0]!.release();
-    else releaseSections(this.sections);
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      if (this.sections.length === 1) this.sections[0]!.release();
+      else releaseSections(this.sections);
+    } finally {
+      holdEnds();
+    }
   }
 }
 
@@ -585,7 +635,6 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
   }
 
   private handle<View>(scope: LockScope<K>, write: boolean, what: string, options: LockOptions | undefined): Promise<LockHandle<View>> {
-    trackHeldSections();
     let entered: Held<K> | Request<K, LockHandle<View>>;
     try {
       entered = this.enter(scope, write, what, options, () => new HandleRequest<K, LockHandle<View>>((held) => new Handle(held, this.view(held, write))));
@@ -651,7 +700,9 @@ abstract class Request<K, T> extends AsyncResource implements Waiting<Section<K>
   protected resolve!: (value: T) => void;
   protected reject!: (error: unknown) => void;
 
+  /** A waiting request is a hold until it is granted (and becomes a Held) or fails. */
   constructor() {
+    holdBegins();
     super('SafeMapRequest');
     this.promise = new Promise<T>((resolve, reject) => {
       this.resolve = resolve;
@@ -660,10 +711,13 @@ abstract class Request<K, T> extends AsyncResource implements Waiting<Section<K>
   }
 
   granted(sections: Section<K>[]): void {
-    this.start(new Held(sections, this.covered, this.outer));
+    const held = new Held(sections, this.covered, this.outer);
+    holdEnds();
+    this.start(held);
   }
 
   failed(error: unknown): void {
+    holdEnds();
     this.reject(error);
   }
 
@@ -1002,10 +1056,6 @@ class SectionView<K, V> implements SafeMapView<K, V> {
   }
 }
 
-function describeKey(key: unknown): string {
-  return typeof key === 'string' ? `'${key}'` : typeof key === 'symbol' ? key.toString() : String(key);
-}
-
 /**
  * A Map whose compound operations — getOrCompute, update, withLock — are atomic across `await`,
  * serialized per key. The replacement the maprace rules' fixes introduce.
@@ -1057,4 +1107,12 @@ export class SafeMap<K, V> extends GuardedMap<K, V> {
 /** @internal For tests: how many sections the current async context's store lists, released or not. */
 export function currentHeldSections(): number {
   return heldSections.getStore()?.length ?? 0;
+}
+
+/**
+ * @internal For tests: whether the section storage is switched on (and with it, on Node 20, the
+ * process's promise hooks), how many holds are live, and how many times tracking was switched on.
+ */
+export function heldSectionsTracking(): { tracking: boolean; liveHolds: number; starts: number } {
+  return { tracking, liveHolds, starts: trackingStarts };
 }

@@ -56,12 +56,22 @@ describe('concurrent access while a write is in progress', () => {
   });
 });
 
-describe('the hook race mode drives: a write held across an await', () => {
+describe('holdWriting: a write held by hand across an await', () => {
   it('makes every access during the hold fail as Go does, and releases once', async () => {
     const map = new GoMap<string, number>([['a', 1]], { name: 'hits' });
     const release = map.holdWriting('a');
     await Promise.resolve(); // another task runs while the write is held
-    expect(() => map.get('a')).toThrow(new ConcurrentMapError('ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE', { mapName: 'hits', key: 'a' }));
+    // Go's text and code, and (see below) a pointer to the hold
+    expect(() => map.get('a')).toThrow(
+      expect.objectContaining({
+        name: 'ConcurrentMapError',
+        message: 'concurrent map read and map write',
+        code: 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE',
+        mapName: 'hits',
+        key: 'a',
+        heldBy: expect.objectContaining({ key: 'a' }),
+      }),
+    );
     expect(() => map.set('a', 2)).toThrow('concurrent map writes');
     expect(() => [...map]).toThrow('concurrent map iteration and map write');
     expect(() => map.holdWriting('a')).toThrow('concurrent map writes');
@@ -69,6 +79,95 @@ describe('the hook race mode drives: a write held across an await', () => {
     release();
     map.set('a', 2);
     expect(map.get('a')).toBe(2);
+  });
+});
+
+// A hold whose release function never runs must not leave the map unusable without a word: the
+// errors keep Go's text but point at the hold, and releaseWriting() is the way out.
+describe('a holdWriting() whose release function was lost', () => {
+  /** Takes a hold and drops its release function, as a forgotten `finally` would. */
+  function countVisitForgettingTheRelease(map: GoMap<string, number>): void {
+    map.holdWriting('/home');
+  }
+
+  it.each([
+    ['a read', (m: GoMap<string, number>) => m.get('/home'), 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE', 'concurrent map read and map write'],
+    ['a write', (m: GoMap<string, number>) => m.set('/about', 1), 'ERR_CONCURRENT_MAP_WRITES', 'concurrent map writes'],
+    ['an iteration step', (m: GoMap<string, number>) => [...m], 'ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE', 'concurrent map iteration and map write'],
+    ['another holdWriting', (m: GoMap<string, number>) => m.holdWriting('/about'), 'ERR_CONCURRENT_MAP_WRITES', 'concurrent map writes'],
+  ])('makes %s throw Go\'s text with heldBy and a cause that say where the hold was taken and how to release it', (_, access, code, message) => {
+    const map = new GoMap<string, number>([['/home', 0]], { name: 'hits' });
+    countVisitForgettingTheRelease(map);
+    let thrown: unknown;
+    try {
+      access(map);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConcurrentMapError);
+    const error = thrown as ConcurrentMapError;
+    expect(error).toMatchObject({ message, code, mapName: 'hits' });
+    expect(error.heldBy?.key).toBe('/home');
+    const frames = error.heldBy!.stack.split('\n');
+    expect(frames[0]).toMatch(/^ {4}at countVisitForgettingTheRelease \(.*go-map\.errors\.test\.ts:\d+:\d+\)$/u);
+    expect(frames.length).toBeLessThanOrEqual(6);
+    expect(error.cause).toBeInstanceOf(Error);
+    const cause = error.cause as Error;
+    expect(cause.message).toBe(
+      "GoMap 'hits': its write flag (Go's hashWriting) is held by holdWriting('/home'), whose release function has not run yet, " +
+        'and every access to the map throws until it does. Call the function holdWriting returned; if it is lost, ' +
+        'map.releaseWriting() clears the hold. holdWriting was called at:',
+    );
+    expect(cause.stack).toBe(`Error: ${cause.message}\n${error.heldBy!.stack}`);
+  });
+
+  it('names an unnamed map and a hold taken without a key as such', () => {
+    const map = new GoMap<string, number>([['a', 1]]);
+    map.holdWriting();
+    let thrown: unknown;
+    try {
+      map.get('a');
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as ConcurrentMapError).heldBy?.key).toBeUndefined();
+    expect(((thrown as ConcurrentMapError).cause as Error).message).toMatch(/^the GoMap: its write flag \(Go's hashWriting\) is held by holdWriting\(\), /u);
+  });
+
+  it('is cleared by releaseWriting(), after which the lost release function does nothing, even to a later hold', () => {
+    const map = new GoMap<string, number>([['/home', 0]], { name: 'hits' });
+    const lost = map.holdWriting('/home');
+    expect(map.releaseWriting()).toBe(true);
+    expect(map.releaseWriting()).toBe(false);
+    map.set('/home', 1);
+    expect(map.get('/home')).toBe(1);
+    expect(map.debug().flags & 4).toBe(0);
+
+    const later = map.holdWriting('/about');
+    lost(); // a stale release must not end the hold taken after it
+    expect(() => map.get('/home')).toThrow(expect.objectContaining({ heldBy: expect.objectContaining({ key: '/about' }) }));
+    later();
+    expect(map.releaseWriting()).toBe(false);
+    expect(map.get('/home')).toBe(1);
+  });
+
+  it('leaves errors of a write re-entered from its hasher without heldBy, and releaseWriting() cannot end that write', () => {
+    const reentered: unknown[] = [];
+    const { map, arm } = growingMapWithHook((m) => {
+      reentered.push(m.releaseWriting());
+      try {
+        m.get(1);
+      } catch (error) {
+        reentered.push(error);
+      }
+    });
+    arm();
+    map.set(100, 100); // the hasher's own errors are caught above: the write completes
+    expect(reentered[0]).toBe(false);
+    expect(reentered[1]).toMatchObject({ code: 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE', heldBy: undefined });
+    expect((reentered[1] as Error).cause).toBeUndefined();
+    expect(map.get(100)).toBe(100);
+    expect(map.debug().flags & 4).toBe(0);
   });
 });
 
