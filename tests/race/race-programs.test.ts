@@ -52,7 +52,7 @@ function readProgram(kind: 'racy' | 'correct', fileName: string): Program {
   if ((kind === 'racy') !== (expectation !== 'clean')) throw new Error(`${name}: a ${kind} program cannot expect '${expectation}'`);
   if (code !== undefined && !Object.hasOwn(concurrentMapMessages, code)) throw new Error(`${name}: unknown code ${code}`);
   if ((kind === 'racy') !== (code !== undefined)) throw new Error(`${name}: a '// code: ERR_CONCURRENT_...' line is for racy programs, and each needs one`);
-  const mapName = /\{ (?:race: true, )?name: '([^']+)' \}/u.exec(text)?.[1];
+  const mapName = /\{ (?:race: true, )?name: '([^']+)'(?:, race: true)? \}/u.exec(text)?.[1];
   return { name, file, standsFor, expect: expectation, code: code as ConcurrentMapErrorCode | undefined, mapName };
 }
 
@@ -135,6 +135,8 @@ const sidesOfReport: Record<ConcurrentMapErrorCode, string[]> = {
   ERR_CONCURRENT_MAP_WRITES: [],
 };
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+
 /** Asserts that stderr holds one race report of the program's kind, naming both sides. */
 function expectReport(program: Program, result: TimedRun): void {
   const output = transcript(result);
@@ -142,7 +144,7 @@ function expectReport(program: Program, result: TimedRun): void {
   expect(result.stderr, output).toContain('WARNING: DATA RACE');
   // Go's text, then the map (`GoMap 'balances'`, `Map 'buckets'`) and the key
   expect(result.stderr, output).toContain(`${goText}: `);
-  if (program.mapName !== undefined) expect(result.stderr, output).toMatch(new RegExp(`${goText}: \\w+ '${program.mapName}', key `, 'u'));
+  if (program.mapName !== undefined) expect(result.stderr, output).toMatch(new RegExp(`${goText}: \\w+ '${escapeRegExp(program.mapName)}', key `, 'u'));
   for (const side of sidesOfReport[program.code!]) expect(result.stderr, output).toContain(side);
 }
 

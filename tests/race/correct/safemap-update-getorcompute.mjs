@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SafeMap } from 'eslint-plugin-maprace/runtime';
 
-const quota = new SafeMap([['team-a', 0]], { name: 'quota' });
-const limits = new SafeMap({ name: 'limits' });
+const quota = new SafeMap([['team-a', 0]], { race: true, name: 'quota' });
+const limits = new SafeMap({ race: true, name: 'limits' });
 let limitLoads = 0;
 
 async function loadLimit(team) {

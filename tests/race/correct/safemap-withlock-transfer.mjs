@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SafeMap } from 'eslint-plugin-maprace/runtime';
 
-const balances = new SafeMap([['alice', 100], ['bob', 50], ['carol', 0]], { name: 'balances' });
+const balances = new SafeMap([['alice', 100], ['bob', 50], ['carol', 0]], { race: true, name: 'balances' });
 
 function transfer(from, to, amount, fraudCheckMs) {
   return balances.withLock([from, to], async (view) => {

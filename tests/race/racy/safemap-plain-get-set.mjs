@@ -1,5 +1,5 @@
 // An API quota tracker that holds a SafeMap but uses only its plain get/set: read the used quota, await the upstream call, store used + cost.
-// expect: report-with-import (a SafeMap has no race option: reports only under --import or MAPRACE=1)
+// expect: report-with-import (a SafeMap made without the race option: reports only under --import or MAPRACE=1)
 // code: ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SafeMap } from 'eslint-plugin-maprace/runtime';
