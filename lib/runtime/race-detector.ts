@@ -18,7 +18,7 @@
  * `await`/`Promise.all`/a lock (the writer awaited the other writer, or read after it) are never
  * reported. The report names both sides, as Go's race report does.
  */
-import { ConcurrentMapError, type ConcurrentMapErrorCode, type RaceReport, type RaceSide } from './errors.js';
+import { ConcurrentMapError, describeKey, type ConcurrentMapErrorCode, type RaceReport, type RaceSide } from './errors.js';
 import { isRaceModeRequested } from './race-flag.js';
 import { raceTracker, type Point, type RaceTracker } from './race-tracker.js';
 
@@ -278,7 +278,8 @@ function framesOf(stack: string | undefined): string {
 
 /** Go's race-report layout: what was found, then each side with its task and stack. */
 export function formatRaceReport(message: string, report: RaceReport, accessFrames: string): string {
-  const lines = ['WARNING: DATA RACE', `${message}: ${report.map}, key ${describeKey(report.key)}`];
+  const key = report.key === undefined ? 'every key (clear)' : `key ${describeKey(report.key)}`;
+  const lines = ['WARNING: DATA RACE', `${message}: ${report.map}, ${key}`];
   const sideLines = (title: string, side: RaceSide, frames: string | undefined): void => {
     lines.push('', `${title} by ${side.task} (${side.note}):`);
     lines.push(frames === undefined || frames === '' ? '    (no stack recorded: MAPRACE_STACKS=1 records one)' : frames);
@@ -293,12 +294,6 @@ function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function describeKey(key: unknown): string {
-  if (typeof key === 'string') return JSON.stringify(key);
-  if (key === undefined) return '(any: clear)';
-  if (typeof key === 'object' && key !== null) return Object.prototype.toString.call(key);
-  return String(key);
-}
 
 
 interface Watchable {

@@ -75,7 +75,7 @@ describe('a stale write', () => {
       expect(map.get('hits')).toBe(1); // the lost update happened: warn mode only reports it
       const reports = write.mock.calls.map(([text]) => String(text)).filter((text) => text.startsWith('WARNING: DATA RACE'));
       expect(reports).toHaveLength(1);
-      expect(reports[0]).toContain('concurrent map read and map write: GoMap, key "hits"');
+      expect(reports[0]).toContain("concurrent map read and map write: GoMap, key 'hits'");
     } finally {
       write.mockRestore();
     }
