@@ -142,9 +142,9 @@ function expectReport(program: Program, result: TimedRun): void {
   const output = transcript(result);
   const goText = concurrentMapMessages[program.code!];
   expect(result.stderr, output).toContain('WARNING: DATA RACE');
-  // Go's text, then the map (`GoMap 'balances'`, `Map 'buckets'`) and the key
+  // Go's text, then the map (`GoMap 'balances'`, `Map 'buckets'`) and the key (`every key (clear)` for a clear)
   expect(result.stderr, output).toContain(`${goText}: `);
-  if (program.mapName !== undefined) expect(result.stderr, output).toMatch(new RegExp(`${goText}: \\w+ '${escapeRegExp(program.mapName)}', key `, 'u'));
+  if (program.mapName !== undefined) expect(result.stderr, output).toMatch(new RegExp(`${goText}: \\w+ '${escapeRegExp(program.mapName)}', (?:key |every key \\(clear\\))`, 'u'));
   for (const side of sidesOfReport[program.code!]) expect(result.stderr, output).toContain(side);
 }
 
