@@ -47,7 +47,7 @@ export interface Point {
   readonly tick: number;
   /** Reactions the segment had registered before this point. */
   readonly regs: number;
-  /** For a read: the calls that follow it until the next registration. */
+  /** For a read: the window of calls its segment makes after its first read. */
   readonly window: CallWindow | null;
   /** The map operation, for an access. */
   readonly op: string;
@@ -60,9 +60,8 @@ export interface Point {
 }
 
 /**
- * The promises made without a parent (async function calls, `new Promise`) in a segment since its
- * last registration, once a map read has been made there: a read followed by such a call that is
- * not awaited before the write belongs to the caller, not to the task it called.
+ * The promises made without a parent (async function calls, `new Promise`) in a segment after its
+ * first map read: they tell a task's own read from its caller's (see ownRead).
  */
 export interface CallWindow {
   readonly calls: { readonly tick: number; settled: Point | undefined }[];
@@ -71,7 +70,7 @@ export interface CallWindow {
 
 
 /** Calls recorded per window; past this the window stops telling calls apart. */
-const callsPerWindow = 32;
+const callsPerWindow = 64;
 
 /** What started a segment, for reports. */
 export type SegmentOrigin = 'reaction' | 'macrotask';
@@ -85,7 +84,7 @@ interface Segment {
   readonly preds: readonly Point[];
   /** Reactions registered by this segment so far. */
   regs: number;
-  /** The calls since the last registration, once a read has been made after it. */
+  /** The calls made after the segment's first map read. */
   window: CallWindow | null;
   /** Marks segments visited by the current walk. */
   visit: number;
@@ -189,22 +188,29 @@ export class RaceTracker {
   }
 
   /**
-   * True when read r, which happens before w, was made by w's own task. w's chain must leave r's
-   * segment before any other reaction was registered there (a sibling task's prefix read is not
-   * w's), and every call made between r and that point must have settled before w (w's task
-   * awaited it). A call still pending at w is the task w runs in, called after the read: the read
-   * was its caller's.
+   * True when read r, which happens before w, was made by w's own task, not by its caller or a
+   * sibling that ran in the same segment before it:
+   * - no call made between r and the point where w's chain left r's segment is still pending at w.
+   *   The async function w runs in is pending until it returns, so a pending call made after the
+   *   read may be that very function, called by a caller that had read the key;
+   * - every reaction registered in between can be a callee's (as many calls made after r and
+   *   settled since, such as an un-awaited logger): otherwise it is a sibling task's, which would
+   *   own the read.
    */
   ownRead(r: Point, w: Point): boolean {
     if (r.seg === w.seg) return r.tick < w.tick;
     const leave = this.landing(r, w);
-    if (leave === undefined || leave.regs !== r.regs) return false;
-    if (r.window === null || r.window.overflow) return true;
-    for (const call of r.window.calls) {
+    if (leave === undefined) return false;
+    const between = leave.regs - r.regs;
+    const window = r.window;
+    if (window === null || window.overflow) return between === 0;
+    let callees = 0;
+    for (const call of window.calls) {
       if (call.tick <= r.tick || call.tick >= leave.tick) continue;
-      if (call.settled === undefined || !this.happensBefore(call.settled, w)) return false;
+      if (call.settled === undefined) return false;
+      callees++;
     }
-    return true;
+    return between <= callees;
   }
 
   /**
@@ -283,7 +289,6 @@ export class RaceTracker {
     point.parent = parent;
     promise[kRegistered] = point;
     seg.regs++;
-    seg.window = null;
   }
 
   private onSettled(promise: TrackedPromise): void {
