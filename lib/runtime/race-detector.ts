@@ -236,7 +236,13 @@ export class MapRaceMonitor {
       map: this.mapName,
       key,
       access: side(code === 'ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE' ? 'loop step' : 'write', at, 'found here'),
-      others: others.map((other) => side(other.role, other.access, other.note)),
+      others: others.map((other, i) => {
+        // Two sides in one synchronous run: Promise.all branches before their first await run in
+        // their caller's run, one after another, so they share its number.
+        const twin = others.find((o, j) => j < i && o.access.seg === other.access.seg);
+        const note = twin === undefined ? other.note : `${other.note}; in the same synchronous run as the ${twin.role}, a later call`;
+        return side(other.role, other.access, note);
+      }),
     };
     const error = new ConcurrentMapError(code, { mapName: this.mapName, key, race: report });
     Error.captureStackTrace(error, from);
