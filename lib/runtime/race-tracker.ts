@@ -28,8 +28,10 @@
  *
  * Branches of a `Promise.all` run their synchronous prefixes in the caller's segment (as they do
  * in AsyncLocalStorage, where they share the caller's store until their first await). Their reads
- * there are told apart by `regs`: a task's first await registers a reaction, so the reads before
- * it belong to the continuation registered next.
+ * there are told apart by what follows each read in that segment (ownRead): the reactions it
+ * registers (a branch's first await), and the calls it makes (an async function's own promise is
+ * pending until the function returns, so the caller's read is followed by a call still pending at
+ * the branch's write).
  */
 import { promiseHooks } from 'node:v8';
 
@@ -67,7 +69,6 @@ export interface CallWindow {
   readonly calls: { readonly tick: number; settled: Point | undefined }[];
   overflow: boolean;
 }
-
 
 /** Calls recorded per window; past this the window stops telling calls apart. */
 const callsPerWindow = 64;
