@@ -37,7 +37,8 @@ export const legacyConfig = `module.exports = {
  * otherwise node_modules is a link to this repository's (ESLint 10).
  */
 export function makeRacyWorkspace(options: { config: 'flat' | 'legacy'; eslint?: 'eslint' | 'eslint9' }): string {
-  const configFile = options.config === 'flat' ? { 'eslint.config.mjs': flatConfig } : { '.eslintrc.cjs': legacyConfig };
+  const configFile: Record<string, string> =
+    options.config === 'flat' ? { 'eslint.config.mjs': flatConfig } : { '.eslintrc.cjs': legacyConfig };
   const workspace = makeProject({
     'package.json': JSON.stringify({ name: 'racy-app', private: true, type: 'module' }),
     'tsconfig.json': tsconfig,

@@ -100,7 +100,9 @@ export class EslintLanguageServer {
     for (const method of ['client/registerCapability', 'window/workDoneProgress/create', 'workspace/diagnostic/refresh']) {
       this.connection.onRequest(method, () => null);
     }
-    this.connection.onNotification('window/logMessage', (params: LogMessageParams) => this.log.push(params.message));
+    this.connection.onNotification('window/logMessage', (params: LogMessageParams) => {
+      this.log.push(params.message);
+    });
     this.connection.onNotification('eslint/status', () => {});
     this.connection.listen();
   }
