@@ -69,7 +69,7 @@ describe('the racy examples through every road', () => {
           ruleId: typeof diagnostic.code === 'string' ? diagnostic.code : null,
           line: diagnostic.range.start.line + 1,
           column: diagnostic.range.start.character + 1,
-          message: diagnostic.message,
+          message: typeof diagnostic.message === 'string' ? diagnostic.message : diagnostic.message.value,
         });
       }
     }
