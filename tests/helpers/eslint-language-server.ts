@@ -78,6 +78,12 @@ export function applyTextEdits(text: string, edits: readonly TextEdit[]): string
 export class EslintLanguageServer {
   /** What the server logged (`window/logMessage`): where VS Code's ESLint output channel gets it. */
   readonly log: string[] = [];
+  /**
+   * What VS Code would put in front of the user: messages (`window/showMessage`, and as requests),
+   * the ESLint extension's dialogs (no library, no config, probe failed) and a status bar in
+   * warning or error (`eslint/status` with a state other than ok).
+   */
+  readonly shown: string[] = [];
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly connection: ProtocolConnection;
   private readonly versions = new Map<string, number>();
@@ -103,7 +109,23 @@ export class EslintLanguageServer {
     this.connection.onNotification('window/logMessage', (params: LogMessageParams) => {
       this.log.push(params.message);
     });
-    this.connection.onNotification('eslint/status', () => {});
+    this.connection.onNotification('window/showMessage', (params: { message: string }) => {
+      this.shown.push(params.message);
+    });
+    this.connection.onRequest('window/showMessageRequest', (params: { message: string }) => {
+      this.shown.push(params.message);
+      return null;
+    });
+    for (const method of ['eslint/noLibrary', 'eslint/noConfig', 'eslint/probeFailed']) {
+      this.connection.onRequest(method, (params: unknown) => {
+        this.shown.push(`${method} ${JSON.stringify(params)}`);
+        return {};
+      });
+    }
+    const statusOk = 1;
+    this.connection.onNotification('eslint/status', (params: { uri: string; state: number }) => {
+      if (params.state !== statusOk) this.shown.push(`eslint/status ${JSON.stringify(params)}`);
+    });
     this.connection.listen();
   }
 
