@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
 import { defaultRuntimeModule } from '../../lib/analysis/rule.js';
-import { makeRacyWorkspace } from '../helpers/editor-workspace.js';
+import { importedMapFile, makeRacyWorkspace } from '../helpers/editor-workspace.js';
 import { applyTextEdits, EslintLanguageServer, vscodeEslintSettings } from '../helpers/eslint-language-server.js';
 
 const file = 'racy/user-cache.ts';
@@ -24,8 +24,13 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 /**
  * The round trip a user makes: open the racy file, see the report, take the SafeMap quick fix,
  * see the file clean. Logs the time to the first diagnostics and the median time of an edit's re-lint.
+ * `typeAware`: whether the config gives the rules type information (then they see more races).
  */
-function describeQuickFixRoundTrip(name: string, setup: () => { workspace: string; settings: Record<string, unknown> }) {
+function describeQuickFixRoundTrip(
+  name: string,
+  typeAware: boolean,
+  setup: () => { workspace: string; settings: Record<string, unknown> },
+) {
   describe(name, () => {
     let server: EslintLanguageServer;
     let text: string;
@@ -90,15 +95,21 @@ function describeQuickFixRoundTrip(name: string, setup: () => { workspace: strin
       expect(await server.diagnostics(file)).toEqual([]);
       expect(server.shown).toEqual([]);
     });
+
+    it(`${typeAware ? 'reports' : 'cannot see'} the race that only type information shows (a Map imported from another module)`, async () => {
+      await server.open(importedMapFile, readFileSync(path.join(server.workspace, importedMapFile), 'utf8'));
+      const diagnostics = await server.diagnostics(importedMapFile);
+      expect(diagnostics.map((d) => [d.code, d.range.start.line + 1])).toEqual(typeAware ? [[ruleId, 7]] : []);
+    });
   });
 }
 
-describeQuickFixRoundTrip('flat eslint.config.mjs, recommended-type-checked, ESLint 10', () => {
+describeQuickFixRoundTrip('flat eslint.config.mjs, recommended-type-checked, ESLint 10', true, () => {
   const workspace = makeRacyWorkspace({ config: 'flat' });
   return { workspace, settings: vscodeEslintSettings(workspace) };
 });
 
-describeQuickFixRoundTrip('legacy .eslintrc.cjs, legacy-recommended, ESLint 9 (eslint.useFlatConfig: false)', () => {
+describeQuickFixRoundTrip('legacy .eslintrc.cjs, legacy-recommended, ESLint 9 (eslint.useFlatConfig: false)', false, () => {
   const workspace = makeRacyWorkspace({ config: 'legacy', eslint: 'eslint9' });
   return { workspace, settings: vscodeEslintSettings(workspace, { useFlatConfig: false }) };
 });

@@ -1,5 +1,5 @@
 // A user's project as an editor opens it: the racy examples (examples/racy and the services they
-// call), a tsconfig.json, an ESLint config, and node_modules from this repository, so that
+// call), a race only type information shows, a tsconfig.json, an ESLint config, and node_modules from this repository, so that
 // `eslint` and `eslint-plugin-maprace` resolve from the project as they do in an installed app.
 import { copyFileSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -7,6 +7,27 @@ import { makeProject, repoRoot } from './run.js';
 
 /** The racy example files, relative to the workspace (and to examples/). */
 export const racyFiles = readdirSync(path.join(repoRoot, 'examples/racy')).map((name) => `racy/${name}`).sort();
+
+/**
+ * A race only type information shows (the file that writes `visits` does not create it: it is a
+ * Map imported from another module), and the module it imports.
+ */
+export const importedMapFile = 'imported-map/visits.ts';
+const importedMapFiles = {
+  'imported-map/state.ts': 'export const visits = new Map<string, number>();\n',
+  [importedMapFile]: `import { visits } from './state.js';
+
+declare function audit(route: string): Promise<void>;
+
+export async function recordVisits(routes: readonly string[]): Promise<void> {
+  await Promise.all(routes.map(async (route) => {
+    const count = visits.get(route) ?? 0;
+    await audit(route);
+    visits.set(route, count + 1);
+  }));
+}
+`,
+};
 
 const tsconfig = JSON.stringify({
   compilerOptions: { target: 'ES2022', lib: ['ES2023'], module: 'NodeNext', strict: true, types: ['node'], noEmit: true },
@@ -43,6 +64,7 @@ export function makeRacyWorkspace(options: { config: 'flat' | 'legacy'; eslint?:
     'package.json': JSON.stringify({ name: 'racy-app', private: true, type: 'module' }),
     'tsconfig.json': tsconfig,
     ...configFile,
+    ...importedMapFiles,
   });
   for (const file of ['services.ts', ...racyFiles]) {
     mkdirSync(path.dirname(path.join(workspace, file)), { recursive: true });
