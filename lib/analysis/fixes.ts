@@ -362,13 +362,15 @@ function addition(model: FileModel, runtimeModule: string, filename: string): Te
 }
 
 /**
- * True when the file is CommonJS: ESLint parses it as a script; or it has no import or export and
- * uses `require`, `module` or `exports`; or, saying neither, it is a `.cjs` / `.cts` file, or a
- * `.js` file whose package.json does not say `"type": "module"`.
+ * True when the file is CommonJS: it has no import or export, and ESLint parses it as a script or
+ * it uses `require`, `module` or `exports`; or, saying neither, it is a `.cjs` / `.cts` file, or a
+ * `.js` file whose package.json does not say `"type": "module"`. A file with an import or export is
+ * a module even when parsed as a script (a legacy config that leaves sourceType out).
  */
 function isCommonJs(model: FileModel, filename: string): boolean {
   const program = model.sourceCode.ast;
-  if (program.sourceType !== 'module') return true;
+  // Import/export statements decide first: a legacy config without sourceType: 'module' still
+  // parses a TypeScript file's imports, and that file must get an import, not a require.
   const moduleSyntax = program.body.some(
     (statement) =>
       statement.type === AST_NODE_TYPES.ImportDeclaration ||
@@ -377,6 +379,7 @@ function isCommonJs(model: FileModel, filename: string): boolean {
       statement.type === AST_NODE_TYPES.ExportAllDeclaration,
   );
   if (moduleSyntax) return false;
+  if (program.sourceType !== 'module') return true;
   const globalScope = model.sourceCode.scopeManager?.globalScope;
   const commonJsNames = new Set(['require', 'module', 'exports']);
   const usesCommonJs =

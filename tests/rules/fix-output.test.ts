@@ -12,6 +12,7 @@ import tsParser from '@typescript-eslint/parser';
 import { Linter } from 'eslint';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { defaultRuntimeModule } from '../../lib/analysis/rule.js';
 import plugin from '../../lib/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -276,6 +277,35 @@ void bump;
     const config = [{ files: ['**/*.js'], plugins: { maprace: plugin as never }, rules: { 'maprace/no-unguarded-map-in-promise-all': ['error', { autofix: true }] } }] as Linter.Config[];
     const output = new Linter({ configType: 'flat', cwd: folder }).verifyAndFix(script, config, file).output;
     expect(output.slice(0, start.length)).toBe(start);
+  });
+});
+
+// A legacy config that leaves sourceType out parses a TypeScript file as a script, imports and all
+// (the editor's .eslintrc workspace did): the file is still a module, and gets an import.
+describe('the import a fix adds to a TypeScript module parsed as a script', () => {
+  const source = `import { fetchCount } from './api';
+
+const counts = new Map<string, number>();
+export async function bump(ids: string[]): Promise<void> {
+  await Promise.all(ids.map(async (id) => {
+    const n = counts.get(id) ?? 0;
+    await fetchCount(id);
+    counts.set(id, n + 1);
+  }));
+}
+`;
+  it('imports SafeMap instead of requiring it', () => {
+    const config = [
+      {
+        files: ['**/*.ts'],
+        languageOptions: { parser: tsParser, sourceType: 'script' },
+        plugins: { maprace: plugin as never },
+        rules: { 'maprace/no-unguarded-map-in-promise-all': ['error', { autofix: true }] },
+      },
+    ] as Linter.Config[];
+    const output = new Linter({ configType: 'flat' }).verifyAndFix(source, config, 'bump.ts').output;
+    expect(output).toContain(`import { SafeMap } from '${defaultRuntimeModule}';`);
+    expect(output).not.toContain('require(');
   });
 });
 
