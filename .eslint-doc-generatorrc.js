@@ -4,9 +4,10 @@ const config = {
     ['recommended', '✅'],
     ['recommended-type-checked', '☑️'],
     ['strict', '🔒'],
+    ['strict-type-checked', '🔐'],
   ],
   // The legacy configs hold the same rules as their flat twins.
-  ignoreConfig: ['legacy-recommended', 'legacy-strict'],
+  ignoreConfig: ['legacy-recommended', 'legacy-strict', 'legacy-strict-type-checked'],
   ruleDocSectionInclude: ['Rule details', 'Why it matters', 'Options', 'Fixes'],
   ruleListColumns: ['name', 'description', 'configsError', 'fixable', 'hasSuggestions', 'requiresTypeChecking'],
 };
