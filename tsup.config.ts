@@ -4,6 +4,10 @@ import { defineConfig } from 'tsup';
 // (ESLint's .eslintrc loader) and `import`, with a declaration file per format so that
 // @arethetypeswrong/cli finds no masquerading types. `tsc` alone would need two builds and
 // hand-written package.json stubs per output folder.
+//
+// No source maps: the output is not minified (and keeps class names), so a stack frame in dist/
+// reads like the source it came from; maps would embed all of lib/ (sourcesContent) and made the
+// packed tarball 2.5 times larger (779 kB with them, 314 kB without).
 export default defineConfig([
   {
     entry: {
@@ -16,7 +20,7 @@ export default defineConfig([
     dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
     target: 'node20',
     platform: 'node',
-    sourcemap: true,
+    sourcemap: false,
     clean: true,
     cjsInterop: true,
     // Keep class names (GoMap, not _GoMap) in stack traces and `#<GoMap>` messages.
@@ -29,7 +33,7 @@ export default defineConfig([
     format: ['esm'],
     target: 'node20',
     platform: 'node',
-    sourcemap: true,
+    sourcemap: false,
     banner: { js: '#!/usr/bin/env node' },
     keepNames: true,
   },

@@ -1,9 +1,10 @@
 // The package as a user receives it: built from the sources and packed (`npm pack`, whose prepack
 // script runs the build), installed into a new project, loaded from CommonJS and from ES modules,
 // and checked by publint and @arethetypeswrong/cli.
-import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { docsUrl } from '../lib/create-rule.js';
 import { makeProject, repoRoot, run } from './helpers/run.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -13,11 +14,14 @@ let tarball: string;
 let source: string;
 
 // What `npm pack` needs to build the package and pack it: package.json's `files` and the build inputs.
-const sourceEntries = ['package.json', 'tsconfig.json', 'tsup.config.ts', 'README.md', 'lib', 'bin', 'docs'];
+const sourceEntries = ['package.json', 'tsconfig.json', 'tsup.config.ts', 'README.md', 'CHANGELOG.md', 'LICENSE', 'lib', 'bin', 'docs'];
 
 const expectedPluginShape = {
   name: 'eslint-plugin-maprace',
-  configs: ['legacy-recommended', 'legacy-strict', 'recommended', 'recommended-type-checked', 'strict'],
+  configs: [
+    'legacy-recommended', 'legacy-strict', 'legacy-strict-type-checked',
+    'recommended', 'recommended-type-checked', 'strict', 'strict-type-checked',
+  ],
 };
 
 // Prints what a consumer sees of each entry point, as JSON.
@@ -68,12 +72,28 @@ beforeAll(() => {
 });
 
 describe('the installed package', () => {
-  it('ships the build, the docs and the README, and no sources or tests', () => {
+  it('ships the build, the docs, the README, the changelog and the licence, and no sources, tests or source maps', () => {
     const files = readdirSync(path.join(project, 'node_modules/eslint-plugin-maprace'), { recursive: true }) as string[];
     expect(files).toContain(path.join('dist', 'index.cjs'));
     expect(files).toContain(path.join('dist', 'cli', 'bin.js'));
-    expect(files).toContain('README.md');
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'CHANGELOG.md', 'LICENSE']));
     expect(files.filter((f) => f.startsWith('lib') || f.startsWith('tests'))).toEqual([]);
+    // tsup.config.ts says why: the build is not minified, and the maps carried every source file.
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+  });
+
+  it('points npm at the repository the rules\' docs URLs name: repository, homepage and bugs', () => {
+    const installed = JSON.parse(readFileSync(path.join(project, 'node_modules/eslint-plugin-maprace/package.json'), 'utf8')) as {
+      repository: { type: string; url: string }; homepage: string; bugs: { url: string }; license: string;
+    };
+    const base = docsUrl('x').replace(/\/blob\/.*$/u, '');
+    expect(base).toBe('https://github.com/maprace/eslint-plugin-maprace');
+    expect(installed.repository).toEqual({ type: 'git', url: `git+${base}.git` });
+    expect(installed.homepage).toBe(`${base}#readme`);
+    expect(installed.bugs).toEqual({ url: `${base}/issues` });
+    expect(installed.license).toBe('MIT');
+    expect(readFileSync(path.join(project, 'node_modules/eslint-plugin-maprace/LICENSE'), 'utf8'))
+      .toContain('Copyright (c) 2026 eslint-plugin-maprace contributors');
   });
 
   it.each([
@@ -144,8 +164,13 @@ export const flat: Linter.Config[] = [
   maprace.configs.recommended,
   maprace.configs['recommended-type-checked'],
   maprace.configs.strict,
+  maprace.configs['strict-type-checked'],
 ];
-export const legacy: Linter.LegacyConfig[] = [maprace.configs['legacy-recommended'], maprace.configs['legacy-strict']];
+export const legacy: Linter.LegacyConfig[] = [
+  maprace.configs['legacy-recommended'],
+  maprace.configs['legacy-strict'],
+  maprace.configs['legacy-strict-type-checked'],
+];
 // The types are the plugin's, not \`any\`:
 // @ts-expect-error there is no such config
 export const missing = maprace.configs.nope;

@@ -1,11 +1,14 @@
 import parser from '@typescript-eslint/parser';
 import type { MapraceRule } from '../rules/index.js';
 import { ruleLevels } from './rule-levels.js';
-import type { MapraceConfigs, MapraceLegacyConfig, MapracePlugin } from './types.js';
+import type { MapraceConfigs, MapraceFlatConfig, MapraceLegacyConfig, MapracePlugin } from './types.js';
 
 export type * from './types.js';
 
-/** The TypeScript files: what `recommended-type-checked` applies to, and what needs typescript-eslint's parser. */
+/**
+ * The TypeScript files: what `recommended-type-checked` and `strict-type-checked` apply to, and what
+ * needs typescript-eslint's parser.
+ */
 export const typeScriptFiles = ['**/*.{ts,mts,cts,tsx}'];
 /** The extensions of the JavaScript and TypeScript files maprace lints. */
 export const sourceExtensions = ['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx'] as const;
@@ -31,10 +34,23 @@ export function createConfigs(
   // .eslintrc: typescript-eslint's parser on the TypeScript files only. An `overrides` entry with
   // `files` also makes ESLint 8.57 and 9 lint those files without `--ext`. The parser's name is
   // resolved from this package (ESLint resolves a plugin config's parser from the plugin).
-  const legacy = (levels: typeof recommended): MapraceLegacyConfig => ({
+  // A type-checked legacy config asks for the project service in that same `overrides` entry, so
+  // that only the TypeScript files are given to the TypeScript program.
+  const legacy = (levels: typeof recommended, typeChecked = false): MapraceLegacyConfig => ({
     plugins: ['maprace'],
     parserOptions: { ecmaVersion: 'latest' },
-    overrides: [{ files: legacyTypeScriptFiles, parser: '@typescript-eslint/parser' }],
+    overrides: [{
+      files: legacyTypeScriptFiles,
+      parser: '@typescript-eslint/parser',
+      ...(typeChecked ? { parserOptions: { projectService: true } } : {}),
+    }],
+    rules: levels,
+  });
+  const typeChecked = (name: string, levels: typeof recommended): MapraceFlatConfig => ({
+    name,
+    files: typeScriptFiles,
+    plugins,
+    languageOptions: { parser, parserOptions: { projectService: true } },
     rules: levels,
   });
   return {
@@ -45,13 +61,7 @@ export function createConfigs(
       languageOptions: { ...syntactic },
       rules: recommended,
     },
-    'recommended-type-checked': {
-      name: 'maprace/recommended-type-checked',
-      files: typeScriptFiles,
-      plugins,
-      languageOptions: { parser, parserOptions: { projectService: true } },
-      rules: recommended,
-    },
+    'recommended-type-checked': typeChecked('maprace/recommended-type-checked', recommended),
     strict: {
       name: 'maprace/strict',
       files: sourceFiles,
@@ -59,7 +69,9 @@ export function createConfigs(
       languageOptions: { ...syntactic },
       rules: strict,
     },
+    'strict-type-checked': typeChecked('maprace/strict-type-checked', strict),
     'legacy-recommended': legacy(recommended),
     'legacy-strict': legacy(strict),
+    'legacy-strict-type-checked': legacy(strict, true),
   };
 }

@@ -47,7 +47,7 @@ export type MapraceFlatConfig = {
 export type MapraceLegacyConfig = {
   plugins: string[];
   parserOptions: { ecmaVersion: 'latest' };
-  overrides: { files: string[]; parser: string }[];
+  overrides: { files: string[]; parser: string; parserOptions?: { projectService: boolean } }[];
   rules: RulesConfig;
 };
 
@@ -64,10 +64,20 @@ export type MapraceConfigs = {
   'recommended-type-checked': MapraceFlatConfig;
   /** Flat: `recommended` with every rule as an error and autofix on for `eslint --fix`. */
   strict: MapraceFlatConfig;
+  /**
+   * Flat: the `strict` rules (autofix on) on the TypeScript files only, with typescript-eslint's
+   * parser and `projectService`: type-aware analysis and `eslint --fix` in one config.
+   */
+  'strict-type-checked': MapraceFlatConfig;
   /** .eslintrc: the recommended rules (`extends: ['plugin:maprace/legacy-recommended']`). */
   'legacy-recommended': MapraceLegacyConfig;
   /** .eslintrc: every rule as an error, with autofix on. */
   'legacy-strict': MapraceLegacyConfig;
+  /**
+   * .eslintrc: `legacy-strict`, with `parserOptions.projectService: true` for the TypeScript files
+   * (`extends: ['plugin:maprace/legacy-strict-type-checked']`).
+   */
+  'legacy-strict-type-checked': MapraceLegacyConfig;
 };
 
 /** The ESLint plugin object: `meta`, `rules` and `configs`, nothing else. */

@@ -38,6 +38,11 @@ export interface ConcurrentMapErrorDetails {
   heldBy?: WritingHold;
   /** Race mode's report: both sides of the race, each with its task and stack. */
   race?: RaceReport;
+  /**
+   * What the access ran into, in words, given as the error's `cause` (SafeMap and ShardedMap: see
+   * heldKeyWriteCause). A `heldBy` hold makes its own cause instead.
+   */
+  cause?: Error;
 }
 
 /** One side of a race that race mode found: an access, the task that made it, and where. */
@@ -89,7 +94,8 @@ export class ConcurrentMapError extends Error {
       throw new TypeError(`ConcurrentMapError: unknown code ${String(code)}`);
     }
     const heldBy = details.heldBy;
-    super(concurrentMapMessages[code], heldBy === undefined ? undefined : { cause: writingHoldCause(details.mapName, heldBy) });
+    const cause = heldBy === undefined ? details.cause : writingHoldCause(details.mapName, heldBy);
+    super(concurrentMapMessages[code], cause === undefined ? undefined : { cause });
     this.code = code;
     this.mapName = details.mapName;
     this.key = details.key;
@@ -115,6 +121,49 @@ function writingHoldCause(mapName: string | undefined, hold: WritingHold): Error
   );
   cause.stack = `${cause.name}: ${cause.message}\n${hold.stack}`;
   return cause;
+}
+
+/**
+ * Whose section a plain write of a SafeMap or ShardedMap ran into: a write section of the task
+ * that wrote (withLock, update, getOrCompute's fn, a lock() handle it bound or used), a read
+ * section of that task, or a section of another task.
+ */
+export type SectionHolder = 'this task' | "this task's read lock" | 'another task';
+
+/**
+ * The `cause` of the "concurrent map writes" a SafeMap or ShardedMap throws when a plain `set` or
+ * `delete` meets a key a section holds, or a `clear()` meets any section: the map, the key, whose
+ * section it is, and how to write instead. `mapName` is how the map names itself (`SafeMap 'hits'`).
+ */
+export function heldKeyWriteCause(mapName: string, op: 'set' | 'delete' | 'clear', key: unknown, holder: SectionHolder): Error {
+  const call = op === 'set' ? 'view.set(key, value)' : op === 'delete' ? 'view.delete(key)' : 'view.clear()';
+  const write = op === 'clear' ? 'a plain clear()' : `a plain ${op}() of key ${describeKey(key)}`;
+  const held = op === 'clear' ? 'a section holds keys of the map' : `a section holds key ${describeKey(key)}`;
+  const committed = 'whose writes are committed when it ends and would overwrite this one';
+  switch (holder) {
+    case 'this task':
+      return new Error(
+        `${mapName}: ${write} inside a section of this task (withLock, update, getOrCompute, or a lock() handle) ` +
+          `that holds ${op === 'clear' ? 'keys of the map' : 'that key'}, ${committed}; write through the section's view: ${call}` +
+          (op === 'clear' ? " (a whole-map section's: withLock(null, fn))" : ''),
+      );
+    case "this task's read lock":
+      return new Error(
+        `${mapName}: ${write} while this task holds a read lock on it (withReadLock or readLock()), which readers rely on ` +
+          `being stable; a read lock's view cannot write: take ${op === 'clear' ? 'the whole map (scope null)' : 'the key'} ` +
+          `with withLock or lock() instead and write through the section's view: ${call}`,
+      );
+    case 'another task':
+      return new Error(
+        `${mapName}: ${write} while ${held} for another task (withLock, update, getOrCompute, or a lock() handle), ` +
+          `${committed}; wait for ${op === 'clear' ? 'the map' : 'the key'} instead: ` +
+          (op === 'clear'
+            ? 'await map.withLock(null, (view) => view.clear())'
+            : op === 'set'
+              ? 'await map.update(key, () => value), or write through a section\'s view: view.set(key, value)'
+              : 'await map.getAndDelete(key), or write through a section\'s view: view.delete(key)'),
+      );
+  }
 }
 
 /** A key as error messages show it: strings quoted, symbols by their description. */

@@ -23,7 +23,7 @@
  * ShardedMap is the same machinery over N stores and lock tables (GuardedMap below is shared).
  */
 import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
-import { ConcurrentMapError, describeKey, SafeMapError } from './errors.js';
+import { ConcurrentMapError, describeKey, heldKeyWriteCause, SafeMapError, type SectionHolder } from './errors.js';
 import { GoMap } from './go-map.js';
 import { checkRaceOption, MapRaceMonitor, watchAccesses, type RaceModeOptions } from './race-detector.js';
 import { isRaceModeRequested } from './race-flag.js';
@@ -313,7 +313,7 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
   /** Stores value for key; throws "concurrent map writes" when a section holds the key. */
   set(key: K, value: V): this {
     const shard = this.shardOfKey(key);
-    if (shard.locks.isBusy(key)) this.concurrentWrite(key);
+    if (shard.locks.isBusy(key)) this.concurrentWrite('set', key, shard);
     shard.store.set(key, value);
     return this;
   }
@@ -321,13 +321,13 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
   /** Removes key; throws "concurrent map writes" when a section holds the key. */
   delete(key: K): boolean {
     const shard = this.shardOfKey(key);
-    if (shard.locks.isBusy(key)) this.concurrentWrite(key);
+    if (shard.locks.isBusy(key)) this.concurrentWrite('delete', key, shard);
     return shard.store.delete(key);
   }
 
   /** Removes every entry; throws "concurrent map writes" while any section is active. */
   clear(): void {
-    if (this.shards.some((shard) => shard.locks.active > 0)) this.concurrentWrite(undefined);
+    if (this.shards.some((shard) => shard.locks.active > 0)) this.concurrentWrite('clear', undefined, undefined);
     for (const shard of this.shards) shard.store.clear();
   }
 
@@ -371,8 +371,32 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
     return new Map(this.entries());
   }
 
-  private concurrentWrite(key: unknown): never {
-    throw new ConcurrentMapError('ERR_CONCURRENT_MAP_WRITES', { mapName: this.mapName, key });
+  /**
+   * Throws Go's "concurrent map writes" for a plain write that a section is in the way of; its
+   * `cause` names the key and whose section it is, and says how to write instead.
+   */
+  private concurrentWrite(op: 'set' | 'delete' | 'clear', key: K | undefined, shard: Shard<K, V> | undefined): never {
+    const cause = heldKeyWriteCause(this.mapName, op, key, this.holderOf(key, shard));
+    throw new ConcurrentMapError('ERR_CONCURRENT_MAP_WRITES', { mapName: this.mapName, key, cause });
+  }
+
+  /**
+   * Whether the current task's own section is what holds `key` in `shard` (with no shard, for
+   * clear(): any key of the map), as far as the section storage knows (see "Misuse is loud" in docs/runtime.md: a
+   * lock() handle the task has neither bound nor used is not known to be its own).
+   */
+  private holderOf(key: K | undefined, shard: Shard<K, V> | undefined): SectionHolder {
+    let holder: SectionHolder = 'another task';
+    for (const section of heldSections.getStore() ?? noSections) {
+      if (section.released) continue;
+      const covers = shard === undefined
+        ? this.shards.some((s) => s.locks === section.table)
+        : section.table === shard.locks && (section.keys === null || (section.keys as readonly unknown[]).includes(key));
+      if (!covers) continue;
+      if (section.write) return 'this task';
+      holder = "this task's read lock";
+    }
+    return holder;
   }
 
   // ---- sections --------------------------------------------------------------------------------

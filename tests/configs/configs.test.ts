@@ -44,11 +44,13 @@ describe('the plugin object', () => {
   });
 
   it('carries itself in every flat config and names itself in every legacy config', () => {
-    for (const name of ['recommended', 'recommended-type-checked', 'strict'] as const) {
+    for (const name of ['recommended', 'recommended-type-checked', 'strict', 'strict-type-checked'] as const) {
       expect(plugin.configs[name].plugins?.maprace).toBe(plugin);
+      expect(plugin.configs[name].name).toBe(`maprace/${name}`);
     }
-    expect(plugin.configs['legacy-recommended'].plugins).toEqual(['maprace']);
-    expect(plugin.configs['legacy-strict'].plugins).toEqual(['maprace']);
+    for (const name of ['legacy-recommended', 'legacy-strict', 'legacy-strict-type-checked'] as const) {
+      expect(plugin.configs[name].plugins).toEqual(['maprace']);
+    }
   });
 
   it('recommended and strict apply to every JavaScript and TypeScript file, parsed by typescript-eslint without a project', () => {
@@ -66,6 +68,26 @@ describe('the plugin object', () => {
     expect(config.languageOptions?.parser).toBe(tsParser);
     expect(config.languageOptions?.parserOptions).toEqual({ projectService: true });
     expect(config.rules).toEqual(plugin.configs.recommended.rules);
+  });
+
+  it('strict-type-checked is strict\'s rules (autofix on) with the project service, on the TypeScript files only', () => {
+    const config = plugin.configs['strict-type-checked'];
+    expect(config.files).toEqual(['**/*.{ts,mts,cts,tsx}']);
+    expect(config.languageOptions?.parser).toBe(tsParser);
+    expect(config.languageOptions?.parserOptions).toEqual({ projectService: true });
+    expect(config.rules).toEqual(plugin.configs.strict.rules);
+    expect(Object.values(config.rules)).toContainEqual(['error', { autofix: true }]);
+  });
+
+  it('legacy-strict-type-checked asks for the project service in the TypeScript files\' overrides entry only', () => {
+    const config = plugin.configs['legacy-strict-type-checked'];
+    expect(config.overrides).toEqual([{
+      files: ['*.ts', '*.mts', '*.cts', '*.tsx'],
+      parser: '@typescript-eslint/parser',
+      parserOptions: { projectService: true },
+    }]);
+    expect(config.parserOptions).toEqual({ ecmaVersion: 'latest' });
+    expect(config.rules).toEqual(plugin.configs.strict.rules);
   });
 
   it('the legacy configs parse the TypeScript files with typescript-eslint through overrides, so ESLint lints them without --ext', () => {

@@ -147,6 +147,78 @@ export async function recordVisits(routes: readonly string[]): Promise<void> {
   });
 });
 
+// A map known as a Map through its type only (imported from another module): found with types.
+const typedOnly = {
+  'src/state.ts': 'export const visits = new Map<string, number>();\n',
+  'src/visits.ts': `import { visits } from './state.js';
+
+declare function audit(route: string): Promise<void>;
+
+export async function recordVisits(routes: readonly string[]): Promise<void> {
+  await Promise.all(routes.map(async (route) => {
+    const count = visits.get(route) ?? 0;
+    await audit(route);
+    visits.set(route, count + 1);
+  }));
+}
+`,
+};
+
+/** What `eslint --fix` made of the racy .ts file: the map a SafeMap, the section one update. */
+function expectFixedToSafeMap(cwd: string, file: string) {
+  const fixed = readFileSync(path.join(cwd, file), 'utf8');
+  expect(fixed).toMatch(/^import \{ SafeMap \} from '[^']+';\n/u);
+  expect(fixed).toContain('const hits = new SafeMap<string, number>();');
+  expect(fixed).toContain('await hits.update(route, async (old) => {');
+  expect(fixed).not.toContain('hits.set(');
+}
+
+describe('the README "Configs" snippets: type-aware and fix in one line', () => {
+  it.each(flatMajors)('ESLint %i, strict-type-checked: --fix rewrites the racy .ts file and reports the race it finds by type', (major) => {
+    const snippet = readmeSnippet('## Configs');
+    expect(snippet).toContain("maprace.configs['strict-type-checked'],");
+    const cwd = userProject({ 'eslint.config.mjs': snippet, ...typedOnly });
+    const { status, byFile } = eslint(major, cwd, true, ['--fix', '.']);
+    // The exported map cannot change its type here: a report, no rewrite. The .js file is not
+    // this config's (ESLint lints it with no rules), so it is left as it was.
+    expect(byFile).toEqual({
+      'eslint.config.mjs': [],
+      [path.join('src', 'stats.js')]: [],
+      [path.join('src', 'stats.ts')]: [],
+      [path.join('src', 'state.ts')]: [],
+      [path.join('src', 'visits.ts')]: [`${rule}:7`],
+    });
+    expect(status).toBe(1);
+    expectFixedToSafeMap(cwd, 'src/stats.ts');
+    expect(readFileSync(path.join(cwd, 'src/stats.js'), 'utf8')).toBe(racyJs);
+    expect(readFileSync(path.join(cwd, 'src/visits.ts'), 'utf8')).toBe(typedOnly['src/visits.ts']);
+  });
+
+  it.each([9, 8] as const)('ESLint %i, legacy-strict-type-checked: --fix rewrites the .ts and .js files, and types find the imported map', (major) => {
+    const snippet = readmeSnippet('## Configs', 1);
+    expect(snippet).toContain("extends: ['plugin:maprace/legacy-strict-type-checked'],");
+    const cwd = userProject({ '.eslintrc.cjs': snippet, ...typedOnly });
+    const { status, byFile } = eslint(major, cwd, false, ['--fix', '.']);
+    expect(byFile).toEqual({
+      [path.join('src', 'stats.js')]: [],
+      [path.join('src', 'stats.ts')]: [],
+      [path.join('src', 'state.ts')]: [],
+      [path.join('src', 'visits.ts')]: [`${rule}:7`],
+    });
+    expect(status).toBe(1);
+    expectFixedToSafeMap(cwd, 'src/stats.ts');
+    expect(readFileSync(path.join(cwd, 'src/stats.js'), 'utf8')).toContain('const seen = new SafeMap();');
+  });
+
+  it.each([9, 8] as const)('ESLint %i, legacy-strict without types: the imported map goes unseen (what the type-checked twin adds)', (major) => {
+    const snippet = readmeSnippet('## Configs', 1).replace('legacy-strict-type-checked', 'legacy-strict');
+    const cwd = userProject({ '.eslintrc.cjs': snippet, ...typedOnly });
+    const { byFile } = eslint(major, cwd, false);
+    expect(byFile[path.join('src', 'visits.ts')]).toEqual([]);
+    expect(byFile[path.join('src', 'stats.ts')]).toEqual([`${rule}:6`]);
+  });
+});
+
 describe('the README legacy config snippet (legacy-recommended)', () => {
   const snippet = readmeSnippet('### Legacy config (ESLint 8.57, or 9 with `ESLINT_USE_FLAT_CONFIG=false`)');
 

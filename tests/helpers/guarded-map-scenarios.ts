@@ -81,8 +81,8 @@ function expectSafeMapErrorSync(action: () => unknown, code: SafeMapErrorCode): 
   expect(thrown).toMatchObject({ code });
 }
 
-/** Go's "concurrent map writes", thrown synchronously by a plain write. */
-function expectConcurrentMapWrites(action: () => unknown): void {
+/** Go's "concurrent map writes", thrown synchronously by a plain write; returns the error. */
+function expectConcurrentMapWrites(action: () => unknown): ConcurrentMapError {
   let thrown: unknown;
   try {
     action();
@@ -91,6 +91,13 @@ function expectConcurrentMapWrites(action: () => unknown): void {
   }
   expect(thrown).toBeInstanceOf(ConcurrentMapError);
   expect(thrown).toMatchObject({ message: 'concurrent map writes', code: 'ERR_CONCURRENT_MAP_WRITES' });
+  return thrown as ConcurrentMapError;
+}
+
+/** The message of a ConcurrentMapError's `cause` (an Error). */
+function causeOf(error: ConcurrentMapError): string {
+  expect(error.cause).toBeInstanceOf(Error);
+  return (error.cause as Error).message;
 }
 
 /**
@@ -889,6 +896,77 @@ function describeMisuse(kind: GuardedMapKind): void {
       thrown = error;
     }
     expect(thrown).toMatchObject({ key: 'user:1' });
+    until.open();
+    await section;
+  });
+
+  // inside its own section a task writes through the view: the error keeps Go's text and its cause
+  // names the map and the key and says so
+  it('a plain write inside the task\'s own section: Go\'s text, and a cause that says to write through the view', async () => {
+    const map = kind.create([['user:1', 1], ['user:2', 2]]);
+    const own = (op: string, call: string) =>
+      `${kind.toStringTag}: a plain ${op}() of key 'user:1' inside a section of this task (withLock, update, getOrCompute, ` +
+      `or a lock() handle) that holds that key, whose writes are committed when it ends and would overwrite this one; ` +
+      `write through the section's view: ${call}`;
+    const causes: string[] = [];
+    await map.withLock('user:1', async (view) => {
+      await settle();
+      causes.push(causeOf(expectConcurrentMapWrites(() => map.set('user:1', 10))));
+      causes.push(causeOf(expectConcurrentMapWrites(() => map.delete('user:1'))));
+      view.set('user:1', 3);
+    });
+    await map.update('user:1', (old) => {
+      causes.push(causeOf(expectConcurrentMapWrites(() => map.set('user:1', 10))));
+      return (old ?? 0) + 1;
+    });
+    {
+      await using lock = await map.lock(['user:1', 'user:2']);
+      lock.view.set('user:2', lock.view.get('user:2')! + 1);
+      causes.push(causeOf(expectConcurrentMapWrites(() => map.set('user:1', 10))));
+    }
+    expect(causes).toEqual([
+      own('set', 'view.set(key, value)'),
+      own('delete', 'view.delete(key)'),
+      own('set', 'view.set(key, value)'),
+      own('set', 'view.set(key, value)'),
+    ]);
+    // the refused writes changed nothing; the sections' own writes were committed
+    expect(countsOf(map.snapshot())).toEqual({ 'user:1': 4, 'user:2': 3 });
+  });
+
+  it('a plain clear() inside the task\'s own section points to a whole-map section\'s view', async () => {
+    const map = kind.create([['user:1', 1]]);
+    const error = await map.withLock(null, () => expectConcurrentMapWrites(() => map.clear()));
+    expect(causeOf(error)).toBe(
+      `${kind.toStringTag}: a plain clear() inside a section of this task (withLock, update, getOrCompute, or a lock() handle) ` +
+        "that holds keys of the map, whose writes are committed when it ends and would overwrite this one; write through the " +
+        "section's view: view.clear() (a whole-map section's: withLock(null, fn))",
+    );
+    expect(error.key).toBeUndefined();
+  });
+
+  it('a plain write under the task\'s own read lock says a read lock\'s view cannot write', async () => {
+    const map = kind.create([['user:1', 1]]);
+    const error = await map.withReadLock('user:1', () => expectConcurrentMapWrites(() => map.set('user:1', 2)));
+    expect(causeOf(error)).toBe(
+      `${kind.toStringTag}: a plain set() of key 'user:1' while this task holds a read lock on it (withReadLock or readLock()), ` +
+        "which readers rely on being stable; a read lock's view cannot write: take the key with withLock or lock() instead " +
+        "and write through the section's view: view.set(key, value)",
+    );
+    expect(map.get('user:1')).toBe(1);
+  });
+
+  it('a plain write while another task\'s section holds the key says to wait for the key', async () => {
+    const map = kind.create([['user:1', 1]]);
+    const until = gate();
+    const section = map.withLock('user:1', () => until.promise);
+    await settle();
+    const other = `${kind.toStringTag}: a plain set() of key 'user:1' while a section holds key 'user:1' for another task ` +
+      '(withLock, update, getOrCompute, or a lock() handle), whose writes are committed when it ends and would overwrite ' +
+      "this one; wait for the key instead: await map.update(key, () => value), or write through a section's view: view.set(key, value)";
+    expect(causeOf(expectConcurrentMapWrites(() => map.set('user:1', 2)))).toBe(other);
+    expect(causeOf(expectConcurrentMapWrites(() => map.delete('user:1')))).toContain('await map.getAndDelete(key)');
+    expect(causeOf(expectConcurrentMapWrites(() => map.clear()))).toContain('await map.withLock(null, (view) => view.clear())');
     until.open();
     await section;
   });

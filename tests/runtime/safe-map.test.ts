@@ -51,6 +51,28 @@ describe('SafeMap with the default store', () => {
   it('shows in util.inspect as a Map named SafeMap', () => {
     expect(inspect(new SafeMap([['a', 1]]))).toBe("SafeMap(1) { 'a' => 1 }");
   });
+
+  // what a developer sees in the terminal: Go's text first, then the cause naming the map and key
+  it('names the map and the key in the cause of a plain set inside its own section, as Node prints it', async () => {
+    const sessions = new SafeMap<string, { hits: number }>([['sid-42', { hits: 1 }]], { name: 'sessions' });
+    let thrown: unknown;
+    await sessions.withLock('sid-42', (view) => {
+      try {
+        sessions.set('sid-42', { hits: 2 });
+      } catch (error) {
+        thrown = error;
+      }
+      view.set('sid-42', { hits: 3 });
+    });
+    expect(thrown).toMatchObject({ name: 'ConcurrentMapError', message: 'concurrent map writes', mapName: "SafeMap 'sessions'", key: 'sid-42' });
+    const printed = inspect(thrown);
+    expect(printed).toMatch(/^ConcurrentMapError: concurrent map writes\n/u);
+    expect(printed).toContain(
+      "[cause]: Error: SafeMap 'sessions': a plain set() of key 'sid-42' inside a section of this task",
+    );
+    expect(printed).toContain("write through the section's view: view.set(key, value)");
+    expect(sessions.get('sid-42')).toEqual({ hits: 3 });
+  });
 });
 
 // one store, one queue: a whole-map section keeps its place in line between key sections
