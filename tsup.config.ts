@@ -1,9 +1,11 @@
 import { defineConfig } from 'tsup';
+import { mapraceBuild } from './packages/maprace/tsup.config.js';
 
 // tsup (esbuild + rollup-plugin-dts) because the package must be loadable by both `require()`
 // (ESLint's .eslintrc loader) and `import`, with a declaration file per format so that
 // @arethetypeswrong/cli finds no masquerading types. `tsc` alone would need two builds and
 // hand-written package.json stubs per output folder.
+// The last entry is the `maprace` package (packages/maprace), built from the same lib/runtime.
 export default defineConfig([
   {
     entry: {
@@ -33,4 +35,5 @@ export default defineConfig([
     banner: { js: '#!/usr/bin/env node' },
     keepNames: true,
   },
+  mapraceBuild,
 ]);
