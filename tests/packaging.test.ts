@@ -195,7 +195,7 @@ describe('the installed package', () => {
     expect(files).toContain(path.join('dist', 'index.cjs'));
     expect(files).toContain(path.join('dist', 'cli', 'bin.js'));
     expect(files).toContain('README.md');
-    expect(files.filter((f) => f.startsWith('lib') || f.startsWith('tests'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('lib') || f.startsWith('tests') || f.startsWith('packages'))).toEqual([]);
   });
 
   it.each([

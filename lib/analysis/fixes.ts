@@ -340,7 +340,7 @@ function removal(sourceCode: TSESLint.SourceCode, specifier: TSESTree.ImportSpec
  * from any of them is an existing runtime import whatever `runtimeModule` says, so a fix adds
  * SafeMap to it instead of importing the runtime a second time from another module.
  */
-export const knownRuntimeModules: readonly string[] = ['maprace', 'eslint-plugin-maprace/runtime'];
+const knownRuntimeModules: readonly string[] = ['maprace', 'eslint-plugin-maprace/runtime'];
 
 function isRuntimeModule(from: string, runtimeModule: string): boolean {
   return from === runtimeModule || knownRuntimeModules.includes(from);

@@ -37,7 +37,7 @@ export type MessageId = RaceMessageId | 'clonedMap' | 'latePublication' | 'stale
 /**
  * Where the fixes import SafeMap from by default: the `maprace` package, the runtime without the
  * plugin's dependencies (an import from `eslint-plugin-maprace/runtime` already in the file is
- * still used, see knownRuntimeModules).
+ * still used, see knownRuntimeModules in fixes.ts).
  */
 export const defaultRuntimeModule = 'maprace';
 
