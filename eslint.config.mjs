@@ -6,7 +6,7 @@ import maprace from 'eslint-plugin-maprace';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'coverage/', 'tests/fixtures/', 'bench/results/'] },
+  { ignores: ['dist/', 'packages/*/dist/', 'coverage/', 'tests/fixtures/', 'bench/results/'] },
 
   // The plugin on the example application code (examples/racy is reported on purpose).
   {

@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { mapraceBuild } from './packages/maprace/tsup.config.js';
 
 // tsup (esbuild + rollup-plugin-dts) because the package must be loadable by both `require()`
 // (ESLint's .eslintrc loader) and `import`, with a declaration file per format so that
@@ -8,6 +9,7 @@ import { defineConfig } from 'tsup';
 // No source maps: the output is not minified (and keeps class names), so a stack frame in dist/
 // reads like the source it came from; maps would embed all of lib/ (sourcesContent) and made the
 // packed tarball 2.5 times larger (779 kB with them, 314 kB without).
+// The last entry is the `maprace` package (packages/maprace), built from the same lib/runtime.
 export default defineConfig([
   {
     entry: {
@@ -37,4 +39,5 @@ export default defineConfig([
     banner: { js: '#!/usr/bin/env node' },
     keepNames: true,
   },
+  mapraceBuild,
 ]);

@@ -1,6 +1,7 @@
-// The package as a user receives it: built from the sources and packed (`npm pack`, whose prepack
-// script runs the build), installed into a new project, loaded from CommonJS and from ES modules,
-// and checked by publint and @arethetypeswrong/cli.
+// The packages as a user receives them: built from the sources and packed (`npm pack`, whose
+// prepack script runs the build), installed into a new project the way an application uses them —
+// the runtime `maprace` as a dependency, the plugin as a devDependency — loaded from CommonJS and
+// from ES modules, and checked by publint and @arethetypeswrong/cli.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,11 +11,14 @@ import { makeProject, repoRoot, run } from './helpers/run.js';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let project: string;
 let tarball: string;
-/** A copy of what the package is built from, without dist/: the build runs there, not in the repository. */
+let runtimeTarball: string;
+/** A copy of what the packages are built from, without dist/: the builds run there, not in the repository. */
 let source: string;
+/** The `maprace` package inside that copy. */
+let runtimeSource: string;
 
-// What `npm pack` needs to build the package and pack it: package.json's `files` and the build inputs.
-const sourceEntries = ['package.json', 'tsconfig.json', 'tsup.config.ts', 'README.md', 'CHANGELOG.md', 'LICENSE', 'lib', 'bin', 'docs'];
+// What `npm pack` needs to build the packages and pack them: package.json's `files` and the build inputs.
+const sourceEntries = ['package.json', 'tsconfig.json', 'tsup.config.ts', 'README.md', 'CHANGELOG.md', 'LICENSE', 'lib', 'bin', 'docs', 'packages'];
 
 const expectedPluginShape = {
   name: 'eslint-plugin-maprace',
@@ -42,14 +46,52 @@ console.log(JSON.stringify({
 }));
 `;
 
+// The same for the runtime package, and an error thrown by its GoMap caught as the plugin runtime's.
+const runtimeProbe = (load: (specifier: string) => string) => `
+const maprace = ${load('maprace')};
+const race = ${load('maprace/race')};
+const pkg = ${load('maprace/package.json')};
+const pluginRuntime = ${load('eslint-plugin-maprace/runtime')};
+const hits = new maprace.GoMap([['home', 1]], { name: 'hits' });
+const release = hits.holdWriting('home');
+let thrown;
+try { hits.get('home'); } catch (error) { thrown = error; }
+release();
+const counts = new maprace.SafeMap();
+await counts.update('home', async (n = 0) => n + 1);
+console.log(JSON.stringify({
+  name: pkg.name,
+  version: pkg.version,
+  raceRequested: race.isRaceModeRequested(),
+  classNames: [maprace.GoMap.name, maprace.SafeMap.name, maprace.ShardedMap.name],
+  thrown: [thrown.name, thrown.message, thrown instanceof maprace.ConcurrentMapError, thrown instanceof pluginRuntime.ConcurrentMapError],
+  counted: counts.get('home'),
+  separateCopies: maprace.GoMap !== pluginRuntime.GoMap,
+}));
+`;
+
+/** npm pack in `folder` (its prepack script builds); the tarball's path in the consumer project. */
+function pack(folder: string): string {
+  const packed = run(npm, ['pack', '--pack-destination', project, '--silent'], { cwd: folder });
+  expect(packed.status, packed.stderr).toBe(0);
+  return path.join(project, packed.stdout.trim().split('\n').at(-1)!);
+}
+
 beforeAll(() => {
   // The build goes to a copy of the sources: tsup empties dist/ first, and the other test files
   // run the repository's dist/ at the same time.
   source = path.join(makeProject({}), 'eslint-plugin-maprace');
   mkdirSync(source);
-  for (const entry of sourceEntries) cpSync(path.join(repoRoot, entry), path.join(source, entry), { recursive: true });
+  for (const entry of sourceEntries) {
+    cpSync(path.join(repoRoot, entry), path.join(source, entry), {
+      recursive: true,
+      filter: (from) => !/[\\/](dist|node_modules)$/u.test(from),
+    });
+  }
   symlinkSync(path.join(repoRoot, 'node_modules'), path.join(source, 'node_modules'), 'dir');
+  runtimeSource = path.join(source, 'packages/maprace');
   expect(existsSync(path.join(source, 'dist')), 'the copy starts without a build').toBe(false);
+  expect(existsSync(path.join(runtimeSource, 'dist')), 'the copy starts without a runtime build').toBe(false);
 
   project = makeProject({
     'package.json': JSON.stringify({ name: 'consumer', private: true, type: 'commonjs' }),
@@ -57,18 +99,98 @@ beforeAll(() => {
     'probe.mjs': probe((s) => (s.endsWith('.json')
       ? `(await import('${s}', { with: { type: 'json' } })).default`
       : s.endsWith('maprace') ? `(await import('${s}')).default` : `await import('${s}')`)),
+    // CommonJS has no top-level await: the probe runs in an async function.
+    'runtime-probe.cjs': `(async () => {${runtimeProbe((s) => `require('${s}')`)}})();\n`,
+    'runtime-probe.mjs': runtimeProbe((s) => (s.endsWith('.json')
+      ? `(await import('${s}', { with: { type: 'json' } })).default`
+      : `await import('${s}')`)),
     'src/app.ts': 'export const answer = 42;\n',
   });
-  const packed = run(npm, ['pack', '--pack-destination', project, '--silent'], { cwd: source });
-  expect(packed.status, packed.stderr).toBe(0);
+  runtimeTarball = pack(runtimeSource);
+  expect(existsSync(path.join(runtimeSource, 'dist/index.js')), 'prepack built the runtime package').toBe(true);
+  tarball = pack(source);
   expect(existsSync(path.join(source, 'dist/index.js')), 'prepack built dist/').toBe(true);
-  tarball = path.join(project, packed.stdout.trim().split('\n').at(-1)!);
+  // An application: the runtime in production, the plugin (and the ESLint it brings) for development.
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({
+    name: 'consumer',
+    private: true,
+    type: 'commonjs',
+    dependencies: { maprace: `file:${runtimeTarball}` },
+    devDependencies: { 'eslint-plugin-maprace': `file:${tarball}` },
+  }));
   const installed = run(
     npm,
-    ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
     { cwd: project },
   );
   expect(installed.status, installed.stderr).toBe(0);
+});
+
+describe('the runtime package maprace', () => {
+  it('ships its build and README, with no sources, source maps or tests', () => {
+    const files = (readdirSync(path.join(project, 'node_modules/maprace'), { recursive: true }) as string[]).sort();
+    expect(files).toContain(path.join('dist', 'index.js'));
+    expect(files).toContain(path.join('dist', 'index.cjs'));
+    expect(files).toContain(path.join('dist', 'race.d.ts'));
+    expect(files).toContain('README.md');
+    expect(files.filter((f) => f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts') || /^(lib|tests)\b/u.test(f))).toEqual([]);
+  });
+
+  it('is the production install: no ESLint, no typescript-eslint, nothing but maprace', () => {
+    const listed = run(npm, ['ls', '--omit=dev', '--all', '--parseable'], { cwd: project });
+    expect(listed.status, listed.stderr).toBe(0);
+    const packages = listed.stdout.trim().split('\n').slice(1).map((line) => path.relative(path.join(project, 'node_modules'), line));
+    expect(packages).toEqual(['maprace']);
+    // …while the development install has the plugin and the ESLint it needs.
+    const all = run(npm, ['ls', '--all', '--parseable'], { cwd: project });
+    expect(all.stdout).toContain(`${path.sep}node_modules${path.sep}eslint-plugin-maprace\n`);
+    expect(all.stdout).toMatch(/[\\/]node_modules[\\/]@typescript-eslint[\\/]parser$/mu);
+  });
+
+  it.each([
+    ['CommonJS (require)', 'runtime-probe.cjs'],
+    ['ES modules (import)', 'runtime-probe.mjs'],
+  ])('loads from %s, and its errors are the plugin runtime\'s', (_, probeFile) => {
+    const result = run(process.execPath, [probeFile], { cwd: project });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({
+      name: 'maprace',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+$/u),
+      raceRequested: true,
+      classNames: ['GoMap', 'SafeMap', 'ShardedMap'],
+      thrown: ['ConcurrentMapError', 'concurrent map read and map write', true, true],
+      counted: 1,
+      separateCopies: true,
+    });
+  });
+
+  it('has the version of the plugin it ships with', () => {
+    const runtimeVersion = run(process.execPath, ['-p', "require('maprace/package.json').version"], { cwd: project });
+    const pluginVersion = run(process.execPath, ['-p', "require('eslint-plugin-maprace/package.json').version"], { cwd: project });
+    expect(runtimeVersion.stdout).toBe(pluginVersion.stdout);
+  });
+
+  it.each([
+    ['ES module', 'check-race.mjs', "import { SafeMap, isRaceModeRequested } from 'maprace';\nconsole.log(isRaceModeRequested(), new SafeMap().size);\n"],
+    ['CommonJS', 'check-race.cjs', "const { SafeMap, isRaceModeRequested } = require('maprace');\nconsole.log(isRaceModeRequested(), new SafeMap().size);\n"],
+  ])('an app (%s) runs under node --import maprace/race', (_, file, text) => {
+    writeFileSync(path.join(project, file), text);
+    const result = run(process.execPath, ['--import', 'maprace/race', file], { cwd: project });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('true 0\n');
+    const plain = run(process.execPath, [file], { cwd: project });
+    expect(plain.stdout).toBe('false 0\n');
+  });
+
+  it('--import maprace/race puts maps of the plugin runtime in race mode too (one flag, one tracker)', () => {
+    writeFileSync(path.join(project, 'check-both.cjs'), `const plugin = require('eslint-plugin-maprace/runtime');
+const tracker = Symbol.for('eslint-plugin-maprace.raceTracker');
+console.log(plugin.isRaceModeRequested(), typeof globalThis[tracker]);
+`);
+    const result = run(process.execPath, ['--import', 'maprace/race', 'check-both.cjs'], { cwd: project });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('true object\n');
+  });
 });
 
 describe('the installed package', () => {
@@ -77,7 +199,7 @@ describe('the installed package', () => {
     expect(files).toContain(path.join('dist', 'index.cjs'));
     expect(files).toContain(path.join('dist', 'cli', 'bin.js'));
     expect(files).toEqual(expect.arrayContaining(['README.md', 'CHANGELOG.md', 'LICENSE']));
-    expect(files.filter((f) => f.startsWith('lib') || f.startsWith('tests'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('lib') || f.startsWith('tests') || f.startsWith('packages'))).toEqual([]);
     // tsup.config.ts says why: the build is not minified, and the maps carried every source file.
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
   });
@@ -252,22 +374,31 @@ export default tseslint.config(
 });
 
 describe('package linters', () => {
-  it('publint finds nothing, suggestions included', () => {
-    const result = run(npm, ['exec', '--no', '--', 'publint', '--strict'], { cwd: source });
+  it.each([
+    ['eslint-plugin-maprace', '.'],
+    ['maprace', 'packages/maprace'],
+  ])('publint finds nothing in %s, suggestions included', (_, folder) => {
+    const result = run(npm, ['exec', '--no', '--', 'publint', '--strict', folder], { cwd: source });
     expect(result.status, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toContain('All good!');
   });
 
-  it('@arethetypeswrong/cli finds no type problems for Node 16+ resolution', () => {
-    const result = run(npm, ['exec', '--no', '--', 'attw', tarball, '--profile', 'node16', '--format', 'table'], { cwd: repoRoot });
+  it.each([
+    ['eslint-plugin-maprace', () => tarball, ['.', './runtime', './race', './package.json']],
+    ['maprace', () => runtimeTarball, ['.', './race', './package.json']],
+  ])('@arethetypeswrong/cli finds no type problems in %s for Node 16+ resolution', (name, packed, entries) => {
+    const result = run(npm, ['exec', '--no', '--', 'attw', packed(), '--profile', 'node16', '--format', 'table'], { cwd: repoRoot });
     expect(result.status, result.stdout + result.stderr).toBe(0);
     // Every entry point resolves, with types of the right module kind, for each resolution mode
     // that applies to a Node >= 20 package (node10 predates `exports` and is ignored).
+    const header = result.stdout.split('\n').find((line) => line.includes(`"${name}/package.json"`));
+    const columns = header?.split('│').slice(2, -1).map((cell) => cell.trim().slice(1, -1).replace(name, '.'));
+    expect(columns).toEqual(entries);
     const rows = result.stdout.split('\n').filter((line) => /^│ (node16|bundler)/u.test(line));
     expect(rows).toHaveLength(3);
     for (const row of rows) {
       const cells = row.split('│').slice(2, -1).map((cell) => cell.trim());
-      expect(cells).toHaveLength(4);
+      expect(cells).toHaveLength(entries.length);
       for (const cell of cells) expect(cell).toMatch(/^🟢/u);
     }
   });

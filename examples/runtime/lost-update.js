@@ -1,7 +1,7 @@
 // The race the rules report, run for real: 100 Promise.all tasks count hits on one route, each
 // reading the count, awaiting an audit, then writing count + 1.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConcurrentMapError, GoMap, SafeMap } from 'eslint-plugin-maprace/runtime';
+import { ConcurrentMapError, GoMap, SafeMap } from 'maprace';
 
 const tasks = 100;
 const audit = () => sleep(Math.random() * 5);

@@ -291,7 +291,7 @@ function importEdits(
   const hasSafeMap = ASTUtils.findVariable(sourceCode.getScope(construction), 'SafeMap') !== null;
   if (unusedGoMap) {
     const { specifier, from } = unusedGoMap;
-    if (!hasSafeMap && from === runtimeModule) return [{ range: specifier.range, text: 'SafeMap' }];
+    if (!hasSafeMap && isRuntimeModule(from, runtimeModule)) return [{ range: specifier.range, text: 'SafeMap' }];
     return [removal(sourceCode, specifier), ...(hasSafeMap ? [] : [addition(model, runtimeModule, filename)])];
   }
   return hasSafeMap ? [] : [addition(model, runtimeModule, filename)];
@@ -334,6 +334,24 @@ function removal(sourceCode: TSESLint.SourceCode, specifier: TSESTree.ImportSpec
   return { range: [siblings[index - 1]!.range[1], specifier.range[1]], text: '' };
 }
 
+/**
+ * The modules that export the runtime (SafeMap, GoMap): the `maprace` package, and the plugin's
+ * `eslint-plugin-maprace/runtime`, which code written before `maprace` existed imports. An import
+ * from any of them is an existing runtime import whatever `runtimeModule` says, so a fix adds
+ * SafeMap to it instead of importing the runtime a second time from another module.
+ */
+const knownRuntimeModules: readonly string[] = ['maprace', 'eslint-plugin-maprace/runtime'];
+
+function isRuntimeModule(from: string, runtimeModule: string): boolean {
+  return from === runtimeModule || knownRuntimeModules.includes(from);
+}
+
+/** The statement that imports from `runtimeModule`, else one that imports from a known runtime module. */
+function preferred<T>(statements: readonly T[], from: (statement: T) => string, runtimeModule: string): T | undefined {
+  return statements.find((statement) => from(statement) === runtimeModule)
+    ?? statements.find((statement) => isRuntimeModule(from(statement), runtimeModule));
+}
+
 /** `import { SafeMap } from '…'` in a module, `const { SafeMap } = require('…')` in CommonJS. */
 function addition(model: FileModel, runtimeModule: string, filename: string): TextEdit {
   const program = model.sourceCode.ast;
@@ -344,7 +362,8 @@ function addition(model: FileModel, runtimeModule: string, filename: string): Te
       (statement): statement is TSESTree.VariableDeclaration =>
         statement.type === AST_NODE_TYPES.VariableDeclaration && statement.declarations.length === 1 && requiredModule(statement.declarations[0]!.init) !== null,
     );
-    const fromRuntime = requires.find((statement) => requiredModule(statement.declarations[0]!.init) === runtimeModule && statement.declarations[0]!.id.type === AST_NODE_TYPES.ObjectPattern);
+    const destructured = requires.filter((statement) => statement.declarations[0]!.id.type === AST_NODE_TYPES.ObjectPattern);
+    const fromRuntime = preferred(destructured, (statement) => requiredModule(statement.declarations[0]!.init)!, runtimeModule);
     const pattern = fromRuntime?.declarations[0]!.id as TSESTree.ObjectPattern | undefined;
     const lastProperty = pattern?.properties.at(-1);
     if (lastProperty) return { range: [lastProperty.range[1], lastProperty.range[1]], text: ', SafeMap' };
@@ -353,7 +372,8 @@ function addition(model: FileModel, runtimeModule: string, filename: string): Te
     return last ? { range: [last.range[1], last.range[1]], text: `\n${statement}` } : before(`${statement}\n\n`);
   }
   const imports = program.body.filter((statement): statement is TSESTree.ImportDeclaration => statement.type === AST_NODE_TYPES.ImportDeclaration);
-  const fromRuntime = imports.find((declaration) => declaration.source.value === runtimeModule && declaration.importKind !== 'type');
+  const valueImports = imports.filter((declaration) => declaration.importKind !== 'type');
+  const fromRuntime = preferred(valueImports, (declaration) => declaration.source.value, runtimeModule);
   const named = fromRuntime?.specifiers.filter((specifier) => specifier.type === AST_NODE_TYPES.ImportSpecifier) ?? [];
   if (named.length > 0) return { range: [named.at(-1)!.range[1], named.at(-1)!.range[1]], text: ', SafeMap' };
   const statement = `import { SafeMap } from '${runtimeModule}';`;

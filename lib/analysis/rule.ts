@@ -34,7 +34,12 @@ export interface MapRuleOptions {
 export type RaceMessageId = 'readWriteRace' | 'duplicateLoad' | 'liveIteration' | 'liveKeyIteration' | 'lazyInitRace' | FixId;
 export type MessageId = RaceMessageId | 'clonedMap' | 'latePublication' | 'staleTimer';
 
-export const defaultRuntimeModule = 'eslint-plugin-maprace/runtime';
+/**
+ * Where the fixes import SafeMap from by default: the `maprace` package, the runtime without the
+ * plugin's dependencies (an import from `eslint-plugin-maprace/runtime` already in the file is
+ * still used, see knownRuntimeModules in fixes.ts).
+ */
+export const defaultRuntimeModule = 'maprace';
 
 /** The options every maprace rule defaults to (its `defaultOptions` is `[defaultMapRuleOptions]`). */
 export const defaultMapRuleOptions: MapRuleOptions = { guards: [], safeTypes: [], runtimeModule: defaultRuntimeModule, autofix: false, duplicateLoads: 'report' };

@@ -211,7 +211,7 @@ export interface GoMapOptions<K> {
   /**
    * Race mode (docs/runtime.md): `true` or `{ report, stacks }` checks every access for async
    * races and throws Go's concurrent-access errors; `false` keeps it off even under `MAPRACE=1`
-   * or `--import eslint-plugin-maprace/race`. Default: on when the process asked for race mode.
+   * or `--import maprace/race`. Default: on when the process asked for race mode.
    */
   race?: boolean | RaceModeOptions;
 }

@@ -1,5 +1,7 @@
 /**
- * eslint-plugin-maprace/runtime: the maps the rules' fixes point to, and the errors they throw.
+ * The runtime: the maps the rules' fixes point to, and the errors they throw. Published as the
+ * `maprace` package (no dependencies) and, for code written before it, as
+ * `eslint-plugin-maprace/runtime`; both are builds of this file.
  * @packageDocumentation
  */
 export {

@@ -1,5 +1,7 @@
-// Shared by every copy of the runtime (ESM and CJS builds, several installs) through the global
-// symbol registry, so `--import eslint-plugin-maprace/race` reaches maps loaded through require.
+// Shared by every copy of the runtime (ESM and CJS builds, the `maprace` package and the plugin's
+// eslint-plugin-maprace/runtime, several installs) through the global symbol registry, so
+// `--import maprace/race` reaches maps loaded through require or from the other package. The
+// symbol keeps its first name so that copies of every version agree.
 const raceModeKey = Symbol.for('eslint-plugin-maprace.raceMode');
 
 interface RaceModeGlobal {
@@ -9,7 +11,7 @@ interface RaceModeGlobal {
 // Read once: MAPRACE=1 must be set when the process starts, as GORACE is for Go.
 const raceModeFromEnv = typeof process !== 'undefined' && process.env.MAPRACE === '1';
 
-/** Records that the process asked for race mode (what `--import eslint-plugin-maprace/race` does). */
+/** Records that the process asked for race mode (what `--import maprace/race` does). */
 export function requestRaceMode(): void {
   (globalThis as RaceModeGlobal)[raceModeKey] = true;
 }

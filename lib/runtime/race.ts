@@ -1,5 +1,5 @@
 /**
- * The race-mode entry: `node --import eslint-plugin-maprace/race app.js`.
+ * The race-mode entry: `node --import maprace/race app.js` (also `eslint-plugin-maprace/race`).
  *
  * Puts every GoMap, SafeMap and ShardedMap the process creates in race mode, and starts the
  * happens-before tracking before the program's first line, so that no task of the program is

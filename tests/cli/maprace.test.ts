@@ -176,7 +176,7 @@ export async function recordAll(routes: string[]) {
     const cwd = makeProject({ 'stats.ts': racyModule });
     const fixed = maprace(cwd, '--fix');
     expect(fixed.status).toBe(0);
-    expect(readFileSync(path.join(cwd, 'stats.ts'), 'utf8')).toBe(`import { SafeMap } from 'eslint-plugin-maprace/runtime';
+    expect(readFileSync(path.join(cwd, 'stats.ts'), 'utf8')).toBe(`import { SafeMap } from 'maprace';
 
 const hits = new SafeMap<string, number>();
 declare function audit(route: string): Promise<void>;

@@ -48,7 +48,7 @@ function typeErrors(replaced: ReadonlyMap<string, string>): string[] {
     strict: true,
     noEmit: true,
     skipLibCheck: true,
-    paths: { 'eslint-plugin-maprace/runtime': [path.join(root, 'lib/runtime/index.ts')] },
+    paths: { maprace: [path.join(root, 'lib/runtime/index.ts')], 'eslint-plugin-maprace/runtime': [path.join(root, 'lib/runtime/index.ts')] },
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
@@ -136,6 +136,7 @@ export async function settle(accounts: string[]) {
   }));
 }
 `,
+  // Imports from the plugin's runtime, as code written before the `maprace` package does.
   'go-map.ts': `import { GoMap } from 'eslint-plugin-maprace/runtime';
 declare function load(id: string): Promise<number>;
 const totals: GoMap<string, number> = new GoMap<string, number>();
@@ -217,7 +218,7 @@ const sources: [string, string, string][] = [
 describe('fix output', () => {
   it('has racy files to fix, and a type-check that sees errors', () => {
     expect(files.length).toBeGreaterThanOrEqual(6);
-    const broken = "import { SafeMap } from 'eslint-plugin-maprace/runtime';\nexport const m = new SafeMap<string, number>();\nm.update('k', async (old) => `${old}`);\n";
+    const broken = "import { SafeMap } from 'maprace';\nexport const m = new SafeMap<string, number>();\nm.update('k', async (old) => `${old}`);\n";
     expect(typeErrors(new Map([[files[0]!, broken]]))).toHaveLength(1);
     // the shapes are checked at a path that no file takes
     expect(typeErrors(new Map([[path.join(shapesFolder, 'broken.ts'), broken]]))).toHaveLength(1);
@@ -268,8 +269,8 @@ async function bump(ids) {
 void bump;
 `;
   it.each([
-    ['commonjs', "const { SafeMap } = require('eslint-plugin-maprace/runtime');\n\nconst counts = new SafeMap();"],
-    ['module', "import { SafeMap } from 'eslint-plugin-maprace/runtime';\n\nconst counts = new SafeMap();"],
+    ['commonjs', "const { SafeMap } = require('maprace');\n\nconst counts = new SafeMap();"],
+    ['module', "import { SafeMap } from 'maprace';\n\nconst counts = new SafeMap();"],
   ])('package.json type %s', (type, start) => {
     const folder = mkdtempSync(path.join(tmpdir(), 'maprace-fix-'));
     writeFileSync(path.join(folder, 'package.json'), JSON.stringify({ name: 'app', type }));

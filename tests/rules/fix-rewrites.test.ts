@@ -8,7 +8,7 @@ import promiseAll from '../../lib/rules/no-unguarded-map-in-promise-all.js';
 import timer from '../../lib/rules/no-unguarded-map-in-timer.js';
 import { runBoth } from '../helpers/rule-tester.js';
 
-const imported = "import { SafeMap } from 'eslint-plugin-maprace/runtime';\n\n";
+const imported = "import { SafeMap } from 'maprace';\n\n";
 
 const users = `interface User { id: string; name: string }
 declare function fetchUser(id: string): Promise<User>;
@@ -31,7 +31,7 @@ export async function user(id: string): Promise<User> {
 export const team = (ids: string[]) => Promise.all(ids.map(user));`,
 
     // the fill after its rewrite: one load however many tasks miss
-    `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+    `import { SafeMap } from 'maprace';
 ${users}
 const profiles = new SafeMap<string, User>();
 export async function user(id: string): Promise<User> {

@@ -48,7 +48,7 @@ export async function join(name: string, user: string): Promise<Room> {
 `;
 
 /** The getOrCompute suggestion on the racy join: one load of the room however many joins miss. */
-const roomsSafe = (afterFill: string) => `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+const roomsSafe = (afterFill: string) => `import { SafeMap } from 'maprace';
 
 interface Room { name: string; members: Set<string>; history: string[] }
 declare function loadHistory(room: string, limit: number): Promise<string[]>;

@@ -17,12 +17,12 @@ declare function persist(channel: string, count: number): Promise<void>;
 `;
 /** The stream declarations as a fix leaves them: SafeMap imported after the last import. */
 const streamsWithSafeMap = `import { EventEmitter } from 'node:events';
-import { SafeMap } from 'eslint-plugin-maprace/runtime';
+import { SafeMap } from 'maprace';
 declare const feed: EventEmitter;
 declare function persist(channel: string, count: number): Promise<void>;
 `;
 /** What a getOrCompute suggestion puts before a file without imports. */
-const imported = "import { SafeMap } from 'eslint-plugin-maprace/runtime';\n\n";
+const imported = "import { SafeMap } from 'maprace';\n\n";
 const editor = `interface Document { uri: string; text: string }
 interface Connection { onCompletion(fn: (params: { uri: string }) => unknown): void; onHover(fn: (params: { uri: string }) => unknown): void }
 declare const connection: Connection;
@@ -93,7 +93,7 @@ export function loadUser(id: string) {
 }`,
 
     // a SafeMap's getOrCompute loads once however many calls miss
-    `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+    `import { SafeMap } from 'maprace';
 ${users}
 const cache = new SafeMap<string, User>();
 export async function loadUser(id: string) {
@@ -380,7 +380,7 @@ export const tokens = new TokenCache();`,
             {
               messageId: 'useUpdate',
               data: { name: 'this.owners' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${users}
 class TokenCache {
@@ -456,7 +456,7 @@ http.createServer(async (req, res) => {
               messageId: 'useUpdate',
               data: { name: 'hits' },
               output: `import http from 'node:http';
-import { SafeMap } from 'eslint-plugin-maprace/runtime';
+import { SafeMap } from 'maprace';
 declare function audit(url: string): Promise<void>;
 const hits = new SafeMap<string, number>();
 http.createServer(async (req, res) => {

@@ -170,7 +170,7 @@ export const loadTeam = (ids: string[]) => Promise.all(ids.map((id) => getUser(i
             {
               messageId: 'useGetOrCompute',
               data: { name: 'users' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const users = new SafeMap<string, User>();
@@ -200,7 +200,7 @@ export async function recordAll(routes: string[]) {
       options: [{ autofix: true }],
       output: `${declarations}
 import { readFile } from 'node:fs/promises';
-import { SafeMap } from 'eslint-plugin-maprace/runtime';
+import { SafeMap } from 'maprace';
 const hits = new SafeMap<string, number>();
 export async function recordAll(routes: string[]) {
   await Promise.all(routes.map(async (route) => {
@@ -225,7 +225,7 @@ export async function recordAll(routes: string[]) {
               data: { name: 'hits' },
               output: `${declarations}
 import { readFile } from 'node:fs/promises';
-import { SafeMap } from 'eslint-plugin-maprace/runtime';
+import { SafeMap } from 'maprace';
 const hits = new SafeMap<string, number>();
 export async function recordAll(routes: string[]) {
   await Promise.all(routes.map(async (route) => {
@@ -265,7 +265,7 @@ export class RouteStats {
             {
               messageId: 'useUpdate',
               data: { name: 'this.counts' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 export class RouteStats {
@@ -321,7 +321,7 @@ export async function visitAll(ids: string[]) {
             {
               messageId: 'useGetOrCompute',
               data: { name: 'seen' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const seen = new SafeMap<string, boolean>();
@@ -397,7 +397,7 @@ export const book = (user: string, seats: string[]) => Promise.all(seats.map((se
             {
               messageId: 'useWithLock',
               data: { name: 'holds' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const holds = new SafeMap<string, string>();
@@ -456,7 +456,7 @@ async function ensure(id: string): Promise<void> {
 }
 export const preload = (ids: string[]) => Promise.all(ids.map(ensure));`,
       options: [{ autofix: true }],
-      output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+      output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const users = new SafeMap<string, User>();
@@ -476,7 +476,7 @@ export const preload = (ids: string[]) => Promise.all(ids.map(ensure));`,
             {
               messageId: 'useGetOrCompute',
               data: { name: 'users' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const users = new SafeMap<string, User>();
@@ -512,7 +512,7 @@ export const book = (user: string, seats: string[]) => Promise.all(seats.map((se
             {
               messageId: 'useWithLock',
               data: { name: 'holds' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const holds = new SafeMap<string, string>();
@@ -556,7 +556,7 @@ export class Sessions {
             {
               messageId: 'useUpdate',
               data: { name: 'this.sessions' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 export class Sessions {
@@ -607,7 +607,7 @@ export const visitAll = (ids: string[]) => Promise.all(ids.map(async (id) => {
             {
               messageId: 'useGetOrCompute',
               data: { name: 'seen' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const seen = new SafeMap<string, boolean>();
@@ -677,7 +677,7 @@ export async function recordAll(routes: string[]) {
             {
               messageId: 'useUpdate',
               data: { name: 'hits' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const hits = new SafeMap<string, number>();
@@ -715,7 +715,7 @@ export class RouteStats {
   }
 }`,
       options: [{ autofix: true }],
-      output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+      output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 export class RouteStats {
@@ -734,7 +734,7 @@ export class RouteStats {
     return Promise.all(routes.map((route) => this.record(route)));
   }
 }`,
-      errors: [{ messageId: 'readWriteRace', line: 11, suggestions: [{ messageId: 'useUpdate', data: { name: 'this.counts' }, output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+      errors: [{ messageId: 'readWriteRace', line: 11, suggestions: [{ messageId: 'useUpdate', data: { name: 'this.counts' }, output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 export class RouteStats {
@@ -765,7 +765,7 @@ export const bumpAll = (ids: string[]) => Promise.all(ids.map(async (id) => {
   cache!.set(id, n + 1);
 }));`,
       options: [{ autofix: true }],
-      output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+      output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 let cache: SafeMap<string, number> | undefined = new SafeMap();
@@ -784,7 +784,7 @@ export const bumpAll = (ids: string[]) => Promise.all(ids.map(async (id) => {
             {
               messageId: 'useUpdate',
               data: { name: 'cache' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 let cache: SafeMap<string, number> | undefined = new SafeMap();
@@ -825,7 +825,7 @@ export class Repo {
             {
               messageId: 'useGetOrCompute',
               data: { name: 'this.users' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 export class Repo {
@@ -894,6 +894,40 @@ export const addAll = (ids: string[]) => Promise.all(ids.map(async (id) => {
 
     // a GoMap becomes a SafeMap over a GoMap store; the GoMap import it leaves unused becomes SafeMap's
     {
+      code: `import { GoMap } from 'maprace';
+${declarations}
+const hits = new GoMap<string, number>();
+export const recordAll = (routes: string[]) => Promise.all(routes.map(async (route) => {
+  const count = hits.get(route) ?? 0;
+  await audit(route);
+  hits.set(route, count + 1);
+}));`,
+      errors: [
+        {
+          messageId: 'readWriteRace',
+          line: 8,
+          data: taskRace({ kind: 'GoMap', name: 'hits', read: 8, advice: 'Use SafeMap.update or guard the section.' }),
+          suggestions: [
+            {
+              messageId: 'useUpdate',
+              data: { name: 'hits' },
+              output: `import { SafeMap } from 'maprace';
+${declarations}
+const hits = new SafeMap<string, number>({ store: 'go' });
+export const recordAll = (routes: string[]) => Promise.all(routes.map(async (route) => {
+  await hits.update(route, async (old) => {
+    const count = old ?? 0;
+    await audit(route);
+    return count + 1;
+  });
+}));`,
+            },
+          ],
+        },
+      ],
+    },
+    // … also from the plugin's own runtime module, as code written before the maprace package imports it
+    {
       code: `import { GoMap } from 'eslint-plugin-maprace/runtime';
 ${declarations}
 const hits = new GoMap<string, number>();
@@ -946,7 +980,7 @@ export const recordAll = (routes: string[]) => Promise.all(routes.map(async (rou
               messageId: 'useUpdate',
               data: { name: 'hits' },
               output: `import { hashString } from '#runtime';
-import { SafeMap } from 'eslint-plugin-maprace/runtime';
+import { SafeMap } from 'maprace';
 ${declarations}
 const hits = new SafeMap<string, number>({ store: 'go' });
 export const hashOf = (route: string) => hashString(route);
@@ -963,6 +997,100 @@ export const recordAll = (routes: string[]) => Promise.all(routes.map(async (rou
       ],
     },
 
+    // code written before the maprace package: SafeMap joins its import from the plugin's runtime (not a second import from maprace)
+    {
+      code: `import { GoMap } from 'eslint-plugin-maprace/runtime';
+${declarations}
+export const index = new GoMap<string, string>();
+const hits = new Map<string, number>();
+export const recordAll = (routes: string[]) => Promise.all(routes.map(async (route) => {
+  const count = hits.get(route) ?? 0;
+  await audit(route);
+  hits.set(route, count + 1);
+}));`,
+      errors: [
+        {
+          messageId: 'readWriteRace',
+          line: 9,
+          suggestions: [{ messageId: 'useUpdate', data: { name: 'hits' }, output: `import { GoMap, SafeMap } from 'eslint-plugin-maprace/runtime';
+${declarations}
+export const index = new GoMap<string, string>();
+const hits = new SafeMap<string, number>();
+export const recordAll = (routes: string[]) => Promise.all(routes.map(async (route) => {
+  await hits.update(route, async (old) => {
+    const count = old ?? 0;
+    await audit(route);
+    return count + 1;
+  });
+}));` }],
+        },
+      ],
+    },
+    // … whatever runtimeModule says: any module that exports the runtime is an existing import
+    {
+      code: `import { GoMap } from 'eslint-plugin-maprace/runtime';
+${declarations}
+export const index = new GoMap<string, string>();
+const hits = new Map<string, number>();
+export const recordAll = (routes: string[]) => Promise.all(routes.map(async (route) => {
+  const count = hits.get(route) ?? 0;
+  await audit(route);
+  hits.set(route, count + 1);
+}));`,
+      options: [{ runtimeModule: '#runtime' }],
+      errors: [
+        {
+          messageId: 'readWriteRace',
+          line: 9,
+          suggestions: [{ messageId: 'useUpdate', data: { name: 'hits' }, output: `import { GoMap, SafeMap } from 'eslint-plugin-maprace/runtime';
+${declarations}
+export const index = new GoMap<string, string>();
+const hits = new SafeMap<string, number>();
+export const recordAll = (routes: string[]) => Promise.all(routes.map(async (route) => {
+  await hits.update(route, async (old) => {
+    const count = old ?? 0;
+    await audit(route);
+    return count + 1;
+  });
+}));` }],
+        },
+      ],
+    },
+    // … and its require in a CommonJS file
+    {
+      code: `'use strict';
+const { GoMap } = require('eslint-plugin-maprace/runtime');
+const index = new GoMap();
+const counts = new Map();
+async function run(ids) {
+  await Promise.all(ids.map(async (id) => {
+    const n = counts.get(id) || 0;
+    await fetch(id);
+    counts.set(id, n + 1);
+  }));
+}
+module.exports = { index, run };`,
+      errors: [
+        {
+          messageId: 'readWriteRace',
+          line: 7,
+          suggestions: [{ messageId: 'useUpdate', data: { name: 'counts' }, output: `'use strict';
+const { GoMap, SafeMap } = require('eslint-plugin-maprace/runtime');
+const index = new GoMap();
+const counts = new SafeMap();
+async function run(ids) {
+  await Promise.all(ids.map(async (id) => {
+    await counts.update(id, async (old) => {
+      const n = old || 0;
+      await fetch(id);
+      return n + 1;
+    });
+  }));
+}
+module.exports = { index, run };` }],
+        },
+      ],
+    },
     // a CommonJS file gets SafeMap through require, after its other requires
     {
       code: `'use strict';
@@ -986,7 +1114,7 @@ module.exports = { run };`,
               data: { name: 'counts' },
               output: `'use strict';
 const { readFile } = require('node:fs/promises');
-const { SafeMap } = require('eslint-plugin-maprace/runtime');
+const { SafeMap } = require('maprace');
 const counts = new SafeMap();
 async function run(ids) {
   await Promise.all(ids.map(async (id) => {
@@ -1023,7 +1151,7 @@ export class Store {
     return Promise.all(ids.map((id) => this.bump(id)));
   }
 }`,
-      errors: [{ messageId: 'readWriteRace' as const, line: member.includes('\n') ? 10 : 8, data: taskRace({ name, read: member.includes('\n') ? 10 : 8, advice: 'Use SafeMap.update or guard the section.' }), suggestions: [{ messageId: 'useUpdate' as const, data: { name }, output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+      errors: [{ messageId: 'readWriteRace' as const, line: member.includes('\n') ? 10 : 8, data: taskRace({ name, read: member.includes('\n') ? 10 : 8, advice: 'Use SafeMap.update or guard the section.' }), suggestions: [{ messageId: 'useUpdate' as const, data: { name }, output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 export class Store {

@@ -127,7 +127,7 @@ setTimeout(async () => {
             {
               messageId: 'useUpdate',
               data: { name: 'counts' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 ${declarations}
 const counts = new SafeMap<string, number>();
@@ -210,7 +210,7 @@ export async function flushLoop() {
               data: { name: 'buffered' },
               output: `${declarations}
 import { setInterval as every } from 'node:timers/promises';
-import { SafeMap } from 'eslint-plugin-maprace/runtime';
+import { SafeMap } from 'maprace';
 const buffered = new SafeMap<string, number>();
 export function record(key: string) { buffered.set(key, (buffered.get(key) ?? 0) + 1); }
 export async function flushLoop() {

@@ -7,7 +7,7 @@ declare function runStep(job: Job, step: string): Promise<void>;
 `;
 const declarations = `${workerImport}\n${types}`;
 /** The declarations as a fix leaves them: SafeMap imported after the last import. */
-const declarationsWithSafeMap = `${workerImport}\nimport { SafeMap } from 'eslint-plugin-maprace/runtime';\n${types}`;
+const declarationsWithSafeMap = `${workerImport}\nimport { SafeMap } from 'maprace';\n${types}`;
 
 runBoth('no-unguarded-map-in-worker-message', rule, {
   valid: [

@@ -102,7 +102,7 @@ export class HitCounter {
             {
               messageId: 'useWithLock',
               data: { name: 'this.hits' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 interface Session { id: string; userId: string; hits: number; released: boolean }
 declare const store: { saveHits(id: string, hits: number): Promise<void>; close(id: string): Promise<void> };
@@ -200,7 +200,7 @@ export class ProfileCache {
             {
               messageId: 'useWithLock',
               data: { name: 'this.profiles' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 interface Profile { id: string; version: number }
 declare const api: { profile(id: string): Promise<Profile> };
@@ -249,7 +249,7 @@ export async function recountAll(customerIds: string[]) {
             {
               messageId: 'useUpdate',
               data: { name: 'orderCounts' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 declare function countOrders(customerId: string): Promise<number>;
 const orderCounts = new SafeMap<string, number>();
@@ -427,7 +427,7 @@ export async function upgrade(ids: string[], plan: string) {
             {
               messageId: 'useWithLock',
               data: { name: 'tenants' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 interface Tenant { id: string; plan: string }
 declare function loadTenant(id: string): Promise<Tenant>;
@@ -493,7 +493,7 @@ async function expire(id: string) {
             {
               messageId: 'useWithLock',
               data: { name: 'sessions' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 interface Session { id: string; userId: string; hits: number; released: boolean }
 declare const store: { saveHits(id: string, hits: number): Promise<void>; close(id: string): Promise<void> };
@@ -619,7 +619,7 @@ setInterval(async () => {
             {
               messageId: 'useUpdate',
               data: { name: 'attempts' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 interface Job { id: string; attempts: number }
 declare const queue: { next(): Promise<Job | undefined>; run(job: Job): Promise<boolean> };
@@ -676,7 +676,7 @@ export class Heartbeat {
             {
               messageId: 'useUpdate',
               data: { name: 'this.misses' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 declare function ping(socketId: string): Promise<boolean>;
 export class Heartbeat {
@@ -743,7 +743,7 @@ export class Heartbeat {
             {
               messageId: 'useUpdate',
               data: { name: 'this.misses' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 declare function ping(socketId: string): Promise<boolean>;
 export class Heartbeat {
@@ -812,7 +812,7 @@ export class JobRunner {
             {
               messageId: 'useUpdate',
               data: { name: 'this.attempts' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 interface Job { id: string }
 declare const queue: { next(): Promise<Job | undefined>; run(job: Job): Promise<boolean> };
@@ -890,7 +890,7 @@ parentPort?.on('message', async (doc: string) => {
               messageId: 'useUpdate',
               data: { name: 'versions' },
               output: `import { parentPort } from 'node:worker_threads';
-import { SafeMap } from 'eslint-plugin-maprace/runtime';
+import { SafeMap } from 'maprace';
 declare function reindex(doc: string): Promise<number>;
 const versions = new SafeMap<string, number>();
 parentPort?.on('message', async (doc: string) => {
@@ -962,7 +962,7 @@ runBoth('no-unguarded-map-in-promise-all', promiseAll, {
             {
               messageId: 'useGetOrCompute',
               data: { name: 'this.users' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 interface User { id: string; name: string }
 declare const api: { user(id: string): Promise<User> };
@@ -1003,7 +1003,7 @@ export const settle = (accounts: string[]) => Promise.all(accounts.map(async (ac
             {
               messageId: 'useUpdate',
               data: { name: 'balances' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 declare const ledger: { delta(account: string): Promise<number> };
 const balances = new SafeMap<string, number>();
@@ -1040,7 +1040,7 @@ export const book = (user: string, seats: string[]) => Promise.all(seats.map(asy
             {
               messageId: 'useGetOrCompute',
               data: { name: 'holds' },
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 declare function audit(seat: string): Promise<void>;
 const holds = new SafeMap<string, string>();

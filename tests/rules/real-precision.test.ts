@@ -94,7 +94,7 @@ runBoth('no-unguarded-map-in-async-entry', asyncEntry, {
           suggestions: [
             {
               messageId: 'useUpdate',
-              output: `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+              output: `import { SafeMap } from 'maprace';
 
 declare const bus: { on(event: string, listener: (order: { id: string; sku: string; quantity: number }) => Promise<void>): void };
 declare function persistReservation(id: string, sku: string, quantity: number): Promise<void>;

@@ -99,7 +99,7 @@ ${body}
 }`;
 
 /** The getOrCompute suggestion: the whole fill becomes one call that loads with the given expression. */
-const renderedBy = (load: string) => `import { SafeMap } from 'eslint-plugin-maprace/runtime';
+const renderedBy = (load: string) => `import { SafeMap } from 'maprace';
 
 ${thumbnails('  return await renders.getOrCompute(key, () => LOAD);').replace('new Map', 'new SafeMap').replace('LOAD', load)}`;
 

@@ -41,3 +41,55 @@ describe('ConcurrentMapError', () => {
     expect({ code: 'ERR_CONCURRENT_MAP_WRITES' }).not.toBeInstanceOf(ConcurrentMapError);
   });
 });
+
+// The `maprace` package (packages/maprace/dist) and the plugin's `eslint-plugin-maprace/runtime`
+// (dist/runtime) are two builds of lib/runtime: an app can load both (its own code imports maprace,
+// code fixed before maprace existed imports the plugin's). Errors thrown by one copy must be caught
+// by the other's classes, in either module format.
+describe('the maprace package and the plugin runtime, loaded together', () => {
+  type Runtime = typeof import('../../lib/runtime/index.js');
+  const load = createRequire(import.meta.url);
+  // Built files (npm run build), loaded by a computed name: the type checker does not need them.
+  const importBuilt = (file: string) => import(new URL(file, import.meta.url).href) as Promise<Runtime>;
+  const copies: [string, () => Promise<Runtime> | Runtime][] = [
+    ['maprace (CJS)', () => load('../../packages/maprace/dist/index.cjs') as Runtime],
+    ['maprace (ESM)', () => importBuilt('../../packages/maprace/dist/index.js')],
+    ['eslint-plugin-maprace/runtime (CJS)', () => load('../../dist/runtime/index.cjs') as Runtime],
+    ['eslint-plugin-maprace/runtime (ESM)', () => importBuilt('../../dist/runtime/index.js')],
+  ];
+  const pairs = copies.flatMap((thrower) => copies.filter((catcher) => catcher !== thrower).map((catcher) => [thrower, catcher] as const));
+
+  it.each(pairs.map(([thrower, catcher]) => [thrower[0], catcher[0], thrower[1], catcher[1]] as const))(
+    'an error thrown by %s is instanceof the classes of %s',
+    async (_thrower, _catcher, loadThrower, loadCatcher) => {
+      const [from, to] = await Promise.all([loadThrower(), loadCatcher()]);
+      expect(from.GoMap).not.toBe(to.GoMap);
+
+      const hits = new from.GoMap<string, number>([['home', 1]], { name: 'hits' });
+      const release = hits.holdWriting('home');
+      const concurrent = catching(() => hits.get('home'));
+      release();
+      expect(concurrent).toBeInstanceOf(to.ConcurrentMapError);
+      expect(concurrent).toMatchObject({ code: 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE', mapName: 'hits' });
+
+      const nil = catching(() => from.GoMap.nil<string, number>().set('home', 1));
+      expect(nil).toBeInstanceOf(to.NilMapError);
+
+      const sessions = new from.SafeMap<string, number>({ name: 'sessions' });
+      const reentry = await sessions.withLock('s1', () => sessions.withLock('s1', () => 0)).then(() => null, (error: unknown) => error);
+      expect(reentry).toBeInstanceOf(to.SafeMapError);
+      expect(reentry).toMatchObject({ code: 'ERR_LOCK_REENTRY' });
+
+      expect(new to.ConcurrentMapError('ERR_CONCURRENT_MAP_WRITES')).not.toBeInstanceOf(to.SafeMapError);
+    },
+  );
+});
+
+function catching(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to throw');
+}
