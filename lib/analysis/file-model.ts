@@ -63,6 +63,14 @@ export type Receiver =
   | { kind: 'object'; value: TSESTree.ObjectExpression; declaration: TSESTree.VariableDeclarator }
   | { kind: 'instance'; value: TSESTree.ClassDeclaration | TSESTree.ClassExpression; declaration: TSESTree.VariableDeclarator };
 
+/** ESLint 9+'s SourceCode: `traverse()` returns (and caches) the steps of its one walk of the AST. */
+interface TraversingSourceCode {
+  traverse(): readonly { kind: number; phase?: number; target: unknown }[];
+}
+/** A step that visits a node (the other kind calls a code-path event), and its phase on entering it. */
+const visitStep = 1;
+const enterPhase = 1;
+
 export class FileModel {
   readonly accesses: Access[] = [];
   readonly suspensions: Suspension[] = [];
@@ -78,6 +86,13 @@ export class FileModel {
   }
 
   private collect(root: TSESTree.Node): void {
+    // ESLint 9+ walks the file once into steps that it keeps and runs the rules from: the nodes
+    // entered, in source (pre-)order. Reading them costs a pass over an array, not a second walk.
+    const steps = root === this.sourceCode.ast ? (this.sourceCode as Partial<TraversingSourceCode>).traverse?.() : undefined;
+    if (steps) {
+      for (const step of steps) if (step.kind === visitStep && step.phase === enterPhase) this.visit(step.target as TSESTree.Node);
+      return;
+    }
     const keys = this.sourceCode.visitorKeys;
     const stack: TSESTree.Node[] = [root];
     const visited: TSESTree.Node[] = [];
