@@ -80,10 +80,14 @@ export class MapResolver {
   /** The receivers the file awaits `get`/`has` and `set` on, found on the first need. */
   private stores: Set<string> | null = null;
 
+  /** The safeTypes as one string: resolvers with equal keys give a type the same kind. */
+  private readonly safeTypesKey: string;
+
   constructor(
     private readonly sourceCode: TSESLint.SourceCode,
     private readonly safeTypes: ReadonlySet<string>,
   ) {
+    this.safeTypesKey = [...safeTypes].sort().join('\u0000');
     const services = sourceCode.parserServices;
     this.types =
       services?.program && services.esTreeNodeToTSNodeMap
@@ -308,6 +312,14 @@ export class MapResolver {
     if (!this.types) return null;
     const { checker, toTsNode } = this.types;
     const type = checker.getTypeAtLocation(toTsNode(node));
+    let bySafeTypes = kindsByType.get(type);
+    if (!bySafeTypes) kindsByType.set(type, (bySafeTypes = new Map()));
+    let kind = bySafeTypes.get(this.safeTypesKey);
+    if (kind === undefined) bySafeTypes.set(this.safeTypesKey, (kind = this.kindOfTypeUncached(checker, type)));
+    return kind;
+  }
+
+  private kindOfTypeUncached(checker: ts.TypeChecker, type: ts.Type): MapKind | null {
     const names = typeNames(checker, type);
     for (const name of names) {
       if (this.safeTypes.has(name)) return null;
@@ -331,6 +343,13 @@ export class MapResolver {
     return typeNames(this.types.checker, type).some((name) => this.safeTypes.has(name));
   }
 }
+
+/**
+ * The map kind of each type asked about, by the safeTypes it was judged with: a type is an object
+ * of one checker, and the same one (`Config`, `string[]`, `Map<string, User>`) comes back for
+ * many references and files while the program lives (across lint runs in an editor or watch mode).
+ */
+const kindsByType = new WeakMap<ts.Type, Map<string, MapKind | null>>();
 
 /** The names of a type, its alias, and its base classes, most derived first. */
 function typeNames(checker: ts.TypeChecker, type: ts.Type): string[] {
