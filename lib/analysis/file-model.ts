@@ -229,9 +229,17 @@ export class FileModel {
    * The functions of this file a call runs: `f()`, `this.m()` (same class), `Registry.m()` (a
    * static method), `service.m()` on an object literal of this file, and `counter.m()` on the one
    * instance (`const counter = new Counter()`) of a class of this file. Other member calls are
-   * not followed.
+   * not followed. Found once per call: every task that reaches the call asks again.
    */
-  calleesOf(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
+  calleesOf(call: TSESTree.CallExpression | TSESTree.NewExpression): readonly FunctionNode[] {
+    let callees = this.callees.get(call);
+    if (!callees) this.callees.set(call, (callees = this.findCallees(call)));
+    return callees;
+  }
+
+  private readonly callees = new Map<TSESTree.CallExpression | TSESTree.NewExpression, readonly FunctionNode[]>();
+
+  private findCallees(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
     const callee = unwrap(call.callee);
     if (callee.type === AST_NODE_TYPES.Identifier) {
       const variable = ASTUtils.findVariable(this.sourceCode.getScope(callee), callee);
