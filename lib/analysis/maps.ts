@@ -69,6 +69,8 @@ interface FieldName {
 interface TypeServices {
   checker: ts.TypeChecker;
   toTsNode: (node: TSESTree.Node) => ts.Node;
+  /** The types the checker gave, by node: see typesByChecker. */
+  types: WeakMap<ts.Node, ts.Type>;
 }
 
 /** Finds the maps a file's references name; one per file, caching what it resolved. */
@@ -89,10 +91,10 @@ export class MapResolver {
   ) {
     this.safeTypesKey = [...safeTypes].sort().join('\u0000');
     const services = sourceCode.parserServices;
-    this.types =
-      services?.program && services.esTreeNodeToTSNodeMap
-        ? { checker: services.program.getTypeChecker(), toTsNode: (node) => services.esTreeNodeToTSNodeMap!.get(node as never) }
-        : null;
+    const checker = services?.program && services.esTreeNodeToTSNodeMap ? services.program.getTypeChecker() : null;
+    let types = checker ? typesByChecker.get(checker) : undefined;
+    if (checker && !types) typesByChecker.set(checker, (types = new WeakMap()));
+    this.types = checker && types ? { checker, toTsNode: (node) => services!.esTreeNodeToTSNodeMap!.get(node as never), types } : null;
   }
 
   get typeAware(): boolean {
@@ -296,7 +298,7 @@ export class MapResolver {
   private typeKnown(node: TSESTree.Node): boolean {
     if (!this.types) return false;
     const anyOrUnknown = 3; // ts.TypeFlags.Any | ts.TypeFlags.Unknown
-    return (this.types.checker.getTypeAtLocation(this.types.toTsNode(node)).getFlags() & anyOrUnknown) === 0;
+    return (this.typeAt(node).getFlags() & anyOrUnknown) === 0;
   }
 
   private isSafeAnnotation(annotation: TSESTree.TypeNode): boolean {
@@ -310,12 +312,11 @@ export class MapResolver {
   /** With type information: the map kind of the expression's type, through aliases and subclasses. */
   private kindOfType(node: TSESTree.Node): MapKind | null {
     if (!this.types) return null;
-    const { checker, toTsNode } = this.types;
-    const type = checker.getTypeAtLocation(toTsNode(node));
+    const type = this.typeAt(node);
     let bySafeTypes = kindsByType.get(type);
     if (!bySafeTypes) kindsByType.set(type, (bySafeTypes = new Map()));
     let kind = bySafeTypes.get(this.safeTypesKey);
-    if (kind === undefined) bySafeTypes.set(this.safeTypesKey, (kind = this.kindOfTypeUncached(checker, type)));
+    if (kind === undefined) bySafeTypes.set(this.safeTypesKey, (kind = this.kindOfTypeUncached(this.types.checker, type)));
     return kind;
   }
 
@@ -339,10 +340,28 @@ export class MapResolver {
 
   private typedSafe(node: TSESTree.Node): boolean {
     if (!this.types || this.safeTypes.size === 0) return false;
-    const type = this.types.checker.getTypeAtLocation(this.types.toTsNode(node));
-    return typeNames(this.types.checker, type).some((name) => this.safeTypes.has(name));
+    return typeNames(this.types.checker, this.typeAt(node)).some((name) => this.safeTypes.has(name));
+  }
+
+  /** The type of an expression, asked of the checker once per node while the program lives. */
+  private typeAt(node: TSESTree.Node): ts.Type {
+    const { checker, toTsNode, types } = this.types!;
+    const tsNode = toTsNode(node);
+    if (!tsNode) return checker.getTypeAtLocation(tsNode);
+    let type = types.get(tsNode);
+    if (!type) types.set(tsNode, (type = checker.getTypeAtLocation(tsNode)));
+    return type;
   }
 }
+
+/**
+ * The type of each node asked about, per checker. A warm lint run (an editor, a watch process, a
+ * second run in one process) hands the rules the program and the TypeScript nodes of the files it
+ * finds unchanged; the checker does not keep every type it works out (a parameter of an untyped
+ * callback, `xs.map((x) => …)`, is inferred from the call again on every question), so the
+ * answer is kept here for as long as that checker lives. A new program brings a new checker.
+ */
+const typesByChecker = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, ts.Type>>();
 
 /**
  * The map kind of each type asked about, by the safeTypes it was judged with: a type is an object
