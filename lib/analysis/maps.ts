@@ -78,6 +78,8 @@ export class MapResolver {
   private readonly byVariable = new Map<TSESLint.Scope.Variable, MapBinding | null>();
   private readonly byField = new Map<string, MapBinding | null>();
   private readonly referencesByMap = new Map<object | string, MapReference[]>();
+  /** Where a map left unresolved by the walk is to be judged: see resolveLater. */
+  private readonly judgedAt = new Map<object | string, TSESTree.Node>();
   private readonly types: TypeServices | null;
   /** The receivers the file awaits `get`/`has` and `set` on, found on the first need. */
   private stores: Set<string> | null = null;
@@ -106,14 +108,25 @@ export class MapResolver {
     if (node.type === AST_NODE_TYPES.Identifier) {
       const variable = ASTUtils.findVariable(this.sourceCode.getScope(node), node);
       if (!variable) return this.typedOnly(node, node.name);
-      if (!this.byVariable.has(variable)) this.byVariable.set(variable, this.fromVariable(variable, node));
+      if (!this.byVariable.has(variable)) this.byVariable.set(variable, this.fromVariable(variable, (this.judgedAt.get(variable) as TSESTree.Identifier | undefined) ?? node));
       return this.byVariable.get(variable)!;
     }
     const field = this.fieldName(node);
     if (!field) return null;
     const key = fieldKey(field);
-    if (!this.byField.has(key)) this.byField.set(key, this.fromField(field, node as TSESTree.MemberExpression));
+    if (!this.byField.has(key)) this.byField.set(key, this.fromField(field, (this.judgedAt.get(key) as TSESTree.MemberExpression | undefined) ?? (node as TSESTree.MemberExpression)));
     return this.byField.get(key)!;
+  }
+
+  /**
+   * Notes ref (whose identity is given) as the reference the map it names is to be judged at
+   * whenever it is first resolved, unless something resolved it already: a map's kind (its type,
+   * with type information) is judged at the first reference resolved, so a reference resolved
+   * later than the walk meets it stands in for it.
+   */
+  resolveLater(ref: TSESTree.Node, identity: object | string): void {
+    const resolved = typeof identity === 'string' ? this.byField.has(identity) : this.byVariable.has(identity as TSESLint.Scope.Variable);
+    if (!resolved && !this.judgedAt.has(identity)) this.judgedAt.set(identity, ref);
   }
 
   /** The identity under which accesses of one map are grouped. */
