@@ -1,7 +1,8 @@
 /**
  * One pass over a file that every rule shares: each access to a map (what it does, with which
  * key), each point where a function suspends (`await`, `yield`, `for await`), each call, and the
- * function that owns each of them. Cached per file and options, so the three rules pay once.
+ * function that owns each of them. Cached per file and options, so the four rules pay once. The
+ * pass reads the nodes from ESLint's own walk of the file where ESLint keeps it (9 and later).
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingClass, enclosingFunction, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
