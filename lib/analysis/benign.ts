@@ -398,7 +398,7 @@ export function isDuplicateLoad(model: FileModel, read: Access, write: Access): 
     const expression = pending.pop()!;
     if (seen.has(expression)) continue;
     seen.add(expression);
-    if (model.accesses.some((access) => contains(expression, access.node))) return false;
+    if (model.allAccesses().some((access) => contains(expression, access.node))) return false;
     let keyOnly = true;
     walkAll(expression, model.sourceCode.visitorKeys, (node) => {
       if (!keyOnly) return;

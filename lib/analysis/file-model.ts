@@ -1,7 +1,8 @@
 /**
  * One pass over a file that every rule shares: each access to a map (what it does, with which
  * key), each point where a function suspends (`await`, `yield`, `for await`), each call, and the
- * function that owns each of them. Cached per file and options, so the three rules pay once.
+ * function that owns each of them. Cached per file and options, so the four rules pay once. The
+ * pass reads the nodes from ESLint's own walk of the file where ESLint keeps it (9 and later).
  */
 import { AST_NODE_TYPES, ASTUtils, type TSESLint, type TSESTree } from '@typescript-eslint/utils';
 import { calleeText, contains, enclosingClass, enclosingFunction, isFunction, outermost, propertyName, unwrap, type FunctionNode } from './ast.js';
@@ -63,21 +64,102 @@ export type Receiver =
   | { kind: 'object'; value: TSESTree.ObjectExpression; declaration: TSESTree.VariableDeclarator }
   | { kind: 'instance'; value: TSESTree.ClassDeclaration | TSESTree.ClassExpression; declaration: TSESTree.VariableDeclarator };
 
+/** ESLint 9+'s SourceCode: `traverse()` returns (and caches) the steps of its one walk of the AST. */
+interface TraversingSourceCode {
+  traverse(): readonly { kind: number; phase?: number; target: unknown }[];
+}
+/** A step that visits a node (the other kind calls a code-path event), and its phase on entering it. */
+const visitStep = 1;
+const enterPhase = 1;
+
+/** A reference used as the model knows a map is used, before the map it names is resolved. */
+interface Candidate {
+  shape: Pick<Access, 'node' | 'kind' | 'method' | 'key'>;
+  ref: TSESTree.Node;
+  identity: object | string;
+}
+
 export class FileModel {
-  readonly accesses: Access[] = [];
+  /**
+   * The accesses of maps in source order, but for copies (`[...x]`, `{ ...x }`, `Object.keys(x)`)
+   * of a value the file uses in no other way a map is used: whether such a value is a map is only
+   * asked when allAccesses() is (with type information that can mean inferring an untyped
+   * callback's parameter from its call), and a copy alone decides no section, race or fix.
+   */
+  readonly accesses: Access[];
   readonly suspensions: Suspension[] = [];
   readonly calls: Call[] = [];
   readonly loops: TSESTree.ForOfStatement[] = [];
   readonly assignments: TSESTree.AssignmentExpression[] = [];
   readonly resolver: MapResolver;
 
+  /** The references the walk found, in source order, until they are resolved. */
+  private readonly candidates: Candidate[] = [];
+  /** The accesses of the walk in source order, each copy left unresolved in its place as its candidate. */
+  private readonly visited: (Access | Candidate)[] = [];
+  private accessorCalls: Access[] = [];
+  private everyAccess: Access[] | null = null;
+
   constructor(readonly sourceCode: TSESLint.SourceCode, safeTypes: ReadonlySet<string>) {
     this.resolver = new MapResolver(sourceCode, safeTypes);
     this.collect(sourceCode.ast);
-    this.collectAccessorCalls();
+    this.resolveCandidates();
+    const accesses = this.visited.filter(isAccess);
+    this.accessorCalls = this.collectAccessorCalls(accesses);
+    this.accesses = inSourceOrder(accesses, this.accessorCalls);
+    if (accesses.length === this.visited.length) this.everyAccess = this.accesses;
+  }
+
+  /** Every access, copies of values the file uses in no other way included (see accesses). */
+  allAccesses(): Access[] {
+    if (!this.everyAccess) {
+      const accesses: Access[] = [];
+      for (const entry of this.visited) {
+        const access = isAccess(entry) ? entry : this.accessOf(entry);
+        if (access) accesses.push(access);
+      }
+      this.everyAccess = inSourceOrder(accesses, this.accessorCalls);
+    }
+    return this.everyAccess;
+  }
+
+  /**
+   * Resolves the references in source order (a map's kind is judged at the first reference to it,
+   * as it always was); a copy of a value with no other use is left for allAccesses(), the
+   * reference it is to be judged at noted.
+   */
+  private resolveCandidates(): void {
+    const usedOtherwise = new Set<object | string>();
+    for (const { shape, identity } of this.candidates) if (shape.kind !== 'copy') usedOtherwise.add(identity);
+    for (const candidate of this.candidates) {
+      if (candidate.shape.kind === 'copy' && !usedOtherwise.has(candidate.identity)) {
+        this.resolver.resolveLater(candidate.ref, candidate.identity);
+        this.visited.push(candidate);
+        continue;
+      }
+      const access = this.accessOf(candidate);
+      if (access) this.visited.push(access);
+    }
+    this.candidates.length = 0;
+  }
+
+  /** The access a reference makes, if it refers to a map and the use is one the model knows for its kind. */
+  private accessOf({ shape, ref, identity }: Candidate): Access | null {
+    const map = this.resolver.resolve(ref);
+    if (!map || map.guarded) return null;
+    const recordUse = shape.method === '[]' || shape.method === 'for-in' || (shape.method === 'delete' && shape.node.type === AST_NODE_TYPES.UnaryExpression);
+    if ((map.kind === 'record') !== recordUse && shape.kind !== 'copy' && !(map.kind === 'record' && shape.kind === 'iterate')) return null;
+    return { ...shape, ref, map, identity, owner: enclosingFunction(ref) };
   }
 
   private collect(root: TSESTree.Node): void {
+    // ESLint 9+ walks the file once into steps that it keeps and runs the rules from: the nodes
+    // entered, in source (pre-)order. Reading them costs a pass over an array, not a second walk.
+    const steps = root === this.sourceCode.ast ? (this.sourceCode as Partial<TraversingSourceCode>).traverse?.() : undefined;
+    if (steps) {
+      for (const step of steps) if (step.kind === visitStep && step.phase === enterPhase) this.visit(step.target as TSESTree.Node);
+      return;
+    }
     const keys = this.sourceCode.visitorKeys;
     const stack: TSESTree.Node[] = [root];
     const visited: TSESTree.Node[] = [];
@@ -136,19 +218,19 @@ export class FileModel {
    * (`getChildren(k) { return this.children.get(k) }`, `setChildren(k, v) { this.children.set(k,
    * v) }`, `hasX`, `deleteX`) — `this.getChildren(id)` reads `this.children` at `id`.
    */
-  private collectAccessorCalls(): void {
+  private collectAccessorCalls(accesses: readonly Access[]): Access[] {
     const wrapped = new Map<FunctionNode, { access: Access; index: number } | null>();
     // the names accessors are called by, so that only calls of such a name are resolved
     const names = new Set<string>();
-    const byNode = new Map(this.accesses.map((access) => [access.node, access]));
-    for (const access of this.accesses) {
+    const byNode = new Map(accesses.map((access) => [access.node, access]));
+    for (const access of accesses) {
       if (!access.owner || wrapped.has(access.owner)) continue;
       const inner = this.wrappedAccess(access.owner, byNode);
       wrapped.set(access.owner, inner);
       const name = inner ? nameOf(access.owner) : null;
       if (name !== null) names.add(name);
     }
-    if (names.size === 0) return;
+    if (names.size === 0) return [];
     const found: Access[] = [];
     for (const { node, owner } of this.calls) {
       if (node.type !== AST_NODE_TYPES.CallExpression || !names.has(calleeText(node.callee)?.split('.').pop() ?? '')) continue;
@@ -159,11 +241,7 @@ export class FileModel {
       if (!inner || !key || key.type === AST_NODE_TYPES.SpreadElement) continue;
       found.push({ ...inner.access, node, key, owner, via: callees[0]! });
     }
-    if (found.length === 0) return;
-    // in source order, as the sections expect: an accessor's call stands where the call is
-    const position = (access: Access) => (access.via ? access.node.range[0] : access.ref.range[0]);
-    this.accesses.push(...found);
-    this.accesses.sort((a, b) => position(a) - position(b));
+    return found;
   }
 
   /** The read or write an accessor's body is, with the index of the parameter it takes as the key; null for other functions. */
@@ -189,7 +267,7 @@ export class FileModel {
     return index < 0 ? null : { access, index };
   }
 
-  /** Records ref as an access if it refers to a map and the use is one the model knows. */
+  /** Notes ref as a candidate access if the use is one the model knows and ref names a variable or field. */
   private visitReference(ref: TSESTree.Node, node: TSESTree.Node): void {
     const outer = outermost(node);
     const parent = outer.parent;
@@ -201,22 +279,27 @@ export class FileModel {
     }
     const shape = accessShape(outer);
     if (!shape) return;
-    const map = this.resolver.resolve(ref);
-    if (!map || map.guarded) return;
-    const recordUse = shape.method === '[]' || shape.method === 'for-in' || (shape.method === 'delete' && shape.node.type === AST_NODE_TYPES.UnaryExpression);
-    if ((map.kind === 'record') !== recordUse && shape.kind !== 'copy' && !(map.kind === 'record' && shape.kind === 'iterate')) return;
+    // a name no variable or field stands for (a global) groups no accesses: no need to ask what it is
     const identity = this.resolver.identity(ref);
     if (identity === null) return;
-    this.accesses.push({ ...shape, ref, map, identity, owner: enclosingFunction(ref) });
+    this.candidates.push({ shape, ref, identity });
   }
 
   /**
    * The functions of this file a call runs: `f()`, `this.m()` (same class), `Registry.m()` (a
    * static method), `service.m()` on an object literal of this file, and `counter.m()` on the one
    * instance (`const counter = new Counter()`) of a class of this file. Other member calls are
-   * not followed.
+   * not followed. Found once per call: every task that reaches the call asks again.
    */
-  calleesOf(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
+  calleesOf(call: TSESTree.CallExpression | TSESTree.NewExpression): readonly FunctionNode[] {
+    let callees = this.callees.get(call);
+    if (!callees) this.callees.set(call, (callees = this.findCallees(call)));
+    return callees;
+  }
+
+  private readonly callees = new Map<TSESTree.CallExpression | TSESTree.NewExpression, readonly FunctionNode[]>();
+
+  private findCallees(call: TSESTree.CallExpression | TSESTree.NewExpression): FunctionNode[] {
     const callee = unwrap(call.callee);
     if (callee.type === AST_NODE_TYPES.Identifier) {
       const variable = ASTUtils.findVariable(this.sourceCode.getScope(callee), callee);
@@ -383,6 +466,17 @@ export class FileModel {
   calleeName(call: TSESTree.CallExpression | TSESTree.NewExpression): string | null {
     return calleeText(call.callee);
   }
+}
+
+function isAccess(entry: Access | Candidate): entry is Access {
+  return !('shape' in entry);
+}
+
+/** The walk's accesses and the accessor calls in source order, as the sections expect: an accessor's call stands where the call is. */
+function inSourceOrder(accesses: readonly Access[], accessorCalls: readonly Access[]): Access[] {
+  if (accessorCalls.length === 0) return [...accesses];
+  const position = (access: Access) => (access.via ? access.node.range[0] : access.ref.range[0]);
+  return [...accesses, ...accessorCalls].sort((a, b) => position(a) - position(b));
 }
 
 /** The name a function is called by: its own, its variable's, or its method's or property's key. */

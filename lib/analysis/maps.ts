@@ -69,6 +69,8 @@ interface FieldName {
 interface TypeServices {
   checker: ts.TypeChecker;
   toTsNode: (node: TSESTree.Node) => ts.Node;
+  /** The types the checker gave, by node: see typesByChecker. */
+  types: WeakMap<ts.Node, ts.Type>;
 }
 
 /** Finds the maps a file's references name; one per file, caching what it resolved. */
@@ -76,19 +78,25 @@ export class MapResolver {
   private readonly byVariable = new Map<TSESLint.Scope.Variable, MapBinding | null>();
   private readonly byField = new Map<string, MapBinding | null>();
   private readonly referencesByMap = new Map<object | string, MapReference[]>();
+  /** Where a map left unresolved by the walk is to be judged: see resolveLater. */
+  private readonly judgedAt = new Map<object | string, TSESTree.Node>();
   private readonly types: TypeServices | null;
   /** The receivers the file awaits `get`/`has` and `set` on, found on the first need. */
   private stores: Set<string> | null = null;
+
+  /** The safeTypes as one string: resolvers with equal keys give a type the same kind. */
+  private readonly safeTypesKey: string;
 
   constructor(
     private readonly sourceCode: TSESLint.SourceCode,
     private readonly safeTypes: ReadonlySet<string>,
   ) {
+    this.safeTypesKey = [...safeTypes].sort().join('\u0000');
     const services = sourceCode.parserServices;
-    this.types =
-      services?.program && services.esTreeNodeToTSNodeMap
-        ? { checker: services.program.getTypeChecker(), toTsNode: (node) => services.esTreeNodeToTSNodeMap!.get(node as never) }
-        : null;
+    const checker = services?.program && services.esTreeNodeToTSNodeMap ? services.program.getTypeChecker() : null;
+    let types = checker ? typesByChecker.get(checker) : undefined;
+    if (checker && !types) typesByChecker.set(checker, (types = new WeakMap()));
+    this.types = checker && types ? { checker, toTsNode: (node) => services!.esTreeNodeToTSNodeMap!.get(node as never), types } : null;
   }
 
   get typeAware(): boolean {
@@ -100,14 +108,25 @@ export class MapResolver {
     if (node.type === AST_NODE_TYPES.Identifier) {
       const variable = ASTUtils.findVariable(this.sourceCode.getScope(node), node);
       if (!variable) return this.typedOnly(node, node.name);
-      if (!this.byVariable.has(variable)) this.byVariable.set(variable, this.fromVariable(variable, node));
+      if (!this.byVariable.has(variable)) this.byVariable.set(variable, this.fromVariable(variable, (this.judgedAt.get(variable) as TSESTree.Identifier | undefined) ?? node));
       return this.byVariable.get(variable)!;
     }
     const field = this.fieldName(node);
     if (!field) return null;
     const key = fieldKey(field);
-    if (!this.byField.has(key)) this.byField.set(key, this.fromField(field, node as TSESTree.MemberExpression));
+    if (!this.byField.has(key)) this.byField.set(key, this.fromField(field, (this.judgedAt.get(key) as TSESTree.MemberExpression | undefined) ?? (node as TSESTree.MemberExpression)));
     return this.byField.get(key)!;
+  }
+
+  /**
+   * Notes ref (whose identity is given) as the reference the map it names is to be judged at
+   * whenever it is first resolved, unless something resolved it already: a map's kind (its type,
+   * with type information) is judged at the first reference resolved, so a reference resolved
+   * later than the walk meets it stands in for it.
+   */
+  resolveLater(ref: TSESTree.Node, identity: object | string): void {
+    const resolved = typeof identity === 'string' ? this.byField.has(identity) : this.byVariable.has(identity as TSESLint.Scope.Variable);
+    if (!resolved && !this.judgedAt.has(identity)) this.judgedAt.set(identity, ref);
   }
 
   /** The identity under which accesses of one map are grouped. */
@@ -292,7 +311,7 @@ export class MapResolver {
   private typeKnown(node: TSESTree.Node): boolean {
     if (!this.types) return false;
     const anyOrUnknown = 3; // ts.TypeFlags.Any | ts.TypeFlags.Unknown
-    return (this.types.checker.getTypeAtLocation(this.types.toTsNode(node)).getFlags() & anyOrUnknown) === 0;
+    return (this.typeAt(node).getFlags() & anyOrUnknown) === 0;
   }
 
   private isSafeAnnotation(annotation: TSESTree.TypeNode): boolean {
@@ -306,8 +325,15 @@ export class MapResolver {
   /** With type information: the map kind of the expression's type, through aliases and subclasses. */
   private kindOfType(node: TSESTree.Node): MapKind | null {
     if (!this.types) return null;
-    const { checker, toTsNode } = this.types;
-    const type = checker.getTypeAtLocation(toTsNode(node));
+    const type = this.typeAt(node);
+    let bySafeTypes = kindsByType.get(type);
+    if (!bySafeTypes) kindsByType.set(type, (bySafeTypes = new Map()));
+    let kind = bySafeTypes.get(this.safeTypesKey);
+    if (kind === undefined) bySafeTypes.set(this.safeTypesKey, (kind = this.kindOfTypeUncached(this.types.checker, type)));
+    return kind;
+  }
+
+  private kindOfTypeUncached(checker: ts.TypeChecker, type: ts.Type): MapKind | null {
     const names = typeNames(checker, type);
     for (const name of names) {
       if (this.safeTypes.has(name)) return null;
@@ -327,10 +353,35 @@ export class MapResolver {
 
   private typedSafe(node: TSESTree.Node): boolean {
     if (!this.types || this.safeTypes.size === 0) return false;
-    const type = this.types.checker.getTypeAtLocation(this.types.toTsNode(node));
-    return typeNames(this.types.checker, type).some((name) => this.safeTypes.has(name));
+    return typeNames(this.types.checker, this.typeAt(node)).some((name) => this.safeTypes.has(name));
+  }
+
+  /** The type of an expression, asked of the checker once per node while the program lives. */
+  private typeAt(node: TSESTree.Node): ts.Type {
+    const { checker, toTsNode, types } = this.types!;
+    const tsNode = toTsNode(node);
+    if (!tsNode) return checker.getTypeAtLocation(tsNode);
+    let type = types.get(tsNode);
+    if (!type) types.set(tsNode, (type = checker.getTypeAtLocation(tsNode)));
+    return type;
   }
 }
+
+/**
+ * The type of each node asked about, per checker. A warm lint run (an editor, a watch process, a
+ * second run in one process) hands the rules the program and the TypeScript nodes of the files it
+ * finds unchanged; the checker does not keep every type it works out (a parameter of an untyped
+ * callback, `xs.map((x) => …)`, is inferred from the call again on every question), so the
+ * answer is kept here for as long as that checker lives. A new program brings a new checker.
+ */
+const typesByChecker = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, ts.Type>>();
+
+/**
+ * The map kind of each type asked about, by the safeTypes it was judged with: a type is an object
+ * of one checker, and the same one (`Config`, `string[]`, `Map<string, User>`) comes back for
+ * many references and files while the program lives (across lint runs in an editor or watch mode).
+ */
+const kindsByType = new WeakMap<ts.Type, Map<string, MapKind | null>>();
 
 /** The names of a type, its alias, and its base classes, most derived first. */
 function typeNames(checker: ts.TypeChecker, type: ts.Type): string[] {

@@ -33,6 +33,8 @@ export function sectionsIn(model: FileModel, root: FunctionNode | TSESTree.State
   const continuations = continuationsIn(model, root);
   if (suspensions.length === 0 && continuations.length === 0) return [];
   const accesses = [...model.within(model.accesses, root), ...continuations.flatMap((continuation) => continuation.writes)];
+  // a root that touches no map has no section: no need to walk its body
+  if (accesses.length === 0) return [];
   const gaps = [...suspensions, ...continuations.map((continuation) => continuation.suspension)].sort((a, b) => a.node.range[0] - b.node.range[0]);
   const body = bodyOf(model, root);
   const sections: Section[] = [];
