@@ -20,6 +20,7 @@ import {
   times,
   writeResults,
 } from './harness.js';
+import { countingLoader, valueOf } from './safe-map.ops.js';
 
 const quick = process.argv.includes('--quick');
 const TASKS = [1, 10, 1000];
@@ -37,17 +38,6 @@ const sinks = [];
 const keyName = (i) => `key:${i}`;
 const MISS_KEYS = Array.from({ length: 1 << 16 }, (_, i) => keyName(i));
 const PRESENT_KEYS = MISS_KEYS.slice(0, KEYS);
-const valueOf = (key) => key.length;
-
-function countingLoader() {
-  const loads = new Map();
-  const load = async (key) => {
-    loads.set(key, (loads.get(key) ?? 0) + 1);
-    await Promise.resolve();
-    return valueOf(key);
-  };
-  return { loads, load };
-}
 
 const CONTENDERS = [
   {

@@ -66,6 +66,7 @@ import {
   times,
   writeResults,
 } from './harness.js';
+import { countingLoader, valueOf } from './safe-map.ops.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -298,17 +299,6 @@ async function measureUpdate(workload, tasks) {
  * keys; call(key) resolves to key's value, loading it when absent with `load`, which counts its
  * runs per key in `loads` and crosses an await like a real fetch.
  */
-const valueOf = (key) => key.length;
-
-function countingLoader() {
-  const loads = new Map();
-  const load = async (key) => {
-    loads.set(key, (loads.get(key) ?? 0) + 1);
-    await Promise.resolve();
-    return valueOf(key);
-  };
-  return { loads, load };
-}
 
 const GET_OR_COMPUTE_CONTENDERS = [
   {

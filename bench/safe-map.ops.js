@@ -30,3 +30,20 @@ async function runTask(call, schedule, from, count) {
   for (let j = from, end = from + count; j < end; j++) sum += await call(schedule[j]);
   sink = (sink + sum) | 0;
 }
+
+/** The value a contender must return for key: cheap, and checkable by every caller. */
+export const valueOf = (key) => key.length;
+
+/**
+ * The loader of the single-flight comparisons: counts its runs per key in `loads` and crosses an
+ * await like a real fetch before it resolves to valueOf(key).
+ */
+export function countingLoader() {
+  const loads = new Map();
+  const load = async (key) => {
+    loads.set(key, (loads.get(key) ?? 0) + 1);
+    await Promise.resolve();
+    return valueOf(key);
+  };
+  return { loads, load };
+}
