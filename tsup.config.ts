@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsup';
-import { mapraceBuild } from './packages/maprace/tsup.config.js';
+import { libraryBuild, mapraceBuild } from './packages/maprace/tsup.config.js';
 
 // tsup (esbuild + rollup-plugin-dts) because the package must be loadable by both `require()`
 // (ESLint's .eslintrc loader) and `import`, with a declaration file per format so that
@@ -12,23 +12,12 @@ import { mapraceBuild } from './packages/maprace/tsup.config.js';
 // The last entry is the `maprace` package (packages/maprace), built from the same lib/runtime.
 export default defineConfig([
   {
+    ...libraryBuild,
     entry: {
       index: 'lib/index.ts',
       'runtime/index': 'lib/runtime/index.ts',
       'runtime/race': 'lib/runtime/race.ts',
     },
-    format: ['esm', 'cjs'],
-    // tsup's declaration build sets `baseUrl`, which TypeScript 6 deprecates (removed in 7).
-    dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
-    target: 'node20',
-    platform: 'node',
-    sourcemap: false,
-    clean: true,
-    cjsInterop: true,
-    // Keep class names (GoMap, not _GoMap) in stack traces and `#<GoMap>` messages.
-    keepNames: true,
-    splitting: true,
-    shims: false,
   },
   {
     entry: { 'cli/bin': 'lib/cli/bin.ts' },

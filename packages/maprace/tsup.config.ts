@@ -7,16 +7,13 @@ import { defineConfig, type Options } from 'tsup';
 // this one alone. Paths are absolute so that the config works from either directory.
 const source = (file: string) => fileURLToPath(new URL(`../../lib/runtime/${file}`, import.meta.url));
 
-export const mapraceBuild: Options = {
-  name: 'maprace',
-  entry: { index: source('index.ts'), race: source('race.ts') },
-  outDir: fileURLToPath(new URL('dist', import.meta.url)),
+/** What both packages' library builds share (the root tsup.config.ts uses it for the plugin). */
+export const libraryBuild: Options = {
   format: ['esm', 'cjs'],
   // tsup's declaration build sets `baseUrl`, which TypeScript 6 deprecates (removed in 7).
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   target: 'node20',
   platform: 'node',
-  // No source maps in the tarball: they would point to ../../lib/runtime, which is not published.
   sourcemap: false,
   clean: true,
   cjsInterop: true,
@@ -24,6 +21,14 @@ export const mapraceBuild: Options = {
   keepNames: true,
   splitting: true,
   shims: false,
+};
+
+export const mapraceBuild: Options = {
+  ...libraryBuild,
+  name: 'maprace',
+  entry: { index: source('index.ts'), race: source('race.ts') },
+  outDir: fileURLToPath(new URL('dist', import.meta.url)),
+  // (libraryBuild has no source maps: here they would also point to ../../lib/runtime, not published.)
 };
 
 export default defineConfig(mapraceBuild);
