@@ -91,7 +91,7 @@ export const messageTexts: Record<MessageId, string> = {
   lazyInitRace:
     "Racy lazy initialisation of '{{name}}': checked on line {{readLine}}, {{suspension}} on line {{awaitLine}}, assigned on line {{writeLine}} in {{source}}, {{writer}}.\nEvery task that checks before the first one assigns runs its own {{call}}, and the last to finish overwrites the others. Go: a data race on '{{name}}'. Store the pending promise ({{promise}} ??= …) and await it, so every caller shares one.",
   clonedMap:
-    "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}} and written on line {{writeLine}}: the worker gets a copy.\nStructured clone copies it, so writes on either side are never seen by the other. Send each change to the worker as a message, or post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state.",
+    "{{kind}} '{{name}}' is sent to a worker through {{via}} on line {{line}} and written on line {{writeLine}}: the worker gets a copy.\nStructured clone copies it, so writes on either side are never seen by the other. Send each change to the worker as a message, post a fresh snapshot (Object.fromEntries({{name}})) whenever the worker needs the current state, or share one map in shared memory: ShardedMap.shared() from 'maprace', post its handle, ShardedMap.attach(handle) in the worker.",
   latePublication:
     "Late publication in {{kind}} '{{name}}': key '{{key}}' is set on line {{writeLine}} only after {{suspension}} on line {{awaitLine}} that follows the request, but {{handler}} (line {{handlerLine}}) reads it.\nA reply that arrives during the await finds no entry and is dropped. Set the entry before sending.",
   staleTimer:

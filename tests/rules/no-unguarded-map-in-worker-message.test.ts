@@ -1,3 +1,4 @@
+import { describe, expect, it } from 'vitest';
 import rule from '../../lib/rules/no-unguarded-map-in-worker-message.js';
 import { runBoth } from '../helpers/rule-tester.js';
 
@@ -175,4 +176,14 @@ export const start = (file: string) => new Worker(file, { workerData: totals });
       ],
     },
   ],
+});
+
+describe('clonedMap message', () => {
+  it('points to the shared-memory map and how the worker attaches it', () => {
+    const text = rule.meta.messages.clonedMap;
+    expect(text).toContain("ShardedMap.shared() from 'maprace'");
+    expect(text).toContain('ShardedMap.attach(handle) in the worker');
+    // the other remedies stay: a message per change, or a snapshot
+    expect(text).toContain('Object.fromEntries({{name}})');
+  });
 });
