@@ -37,6 +37,9 @@ import { ConcurrentMapError, type ConcurrentMapErrorCode, type WritingHold } fro
 import { checkRaceOption, MapRaceMonitor, watchAccesses, type RaceModeOptions } from './race-detector.js';
 import { isRaceModeRequested } from './race-flag.js';
 import { hashHigh, hashKey, randomSeed } from './hash.js';
+import { SharedGoMap } from './shared/go-map-shared.js';
+import type { SharedMapHandle } from './shared/handle.js';
+import type { SharedKey, SharedMapOptions } from './shared/store.js';
 import {
   bucketCnt,
   bucketCntBits,
@@ -274,6 +277,22 @@ export class GoMap<K, V> implements Map<K, V> {
   private readonly evacDestinations: number[] = [];
   /** The bucket array the last successful lookup() found its slot in. */
   private foundIn: BucketArray<K, V> | null = null;
+
+  /**
+   * A GoMap in shared memory, for worker_threads: Go's bucket layout in a SharedArrayBuffer,
+   * unguarded like a Go map (two threads writing at once throw "concurrent map writes"). Post
+   * `map.handle` to another thread and open it there with `GoMap.attach(handle)`. Keys: numbers,
+   * strings, bigints; values: primitives and structured-clone-able objects. docs/runtime.md,
+   * "Shared memory (worker_threads)", has the layout, limits and errors.
+   */
+  static shared<K extends SharedKey = SharedKey, V = unknown>(options?: SharedMapOptions): SharedGoMap<K, V> {
+    return SharedGoMap.create<K, V>(options);
+  }
+
+  /** Opens in this thread the shared GoMap whose `handle` another thread posted (same memory). */
+  static attach<K extends SharedKey = SharedKey, V = unknown>(handle: SharedMapHandle): SharedGoMap<K, V> {
+    return SharedGoMap.attach<K, V>(handle);
+  }
 
   /** A nil map: reads behave as on an empty map, writes throw "assignment to entry in nil map". */
   static nil<K, V>(): GoMap<K, V> {
