@@ -612,7 +612,8 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   private fail(code: ConcurrentMapErrorCode, key: unknown): never {
     const cause = new Error(
       `${this.label}: another thread (or another attachment of the same SharedArrayBuffer) was writing the map at the same time; ` +
-        'a GoMap.shared is unguarded like a Go map: use SafeMap.shared or ShardedMap.shared, or one writer at a time',
+        'the table takes no lock of its own, so writes must not overlap (GoMap.shared is unguarded like a Go map: ' +
+        'use SafeMap.shared or ShardedMap.shared, or one writer at a time)',
     );
     throw new ConcurrentMapError(code, { mapName: this.name, key, cause });
   }
