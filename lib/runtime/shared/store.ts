@@ -94,6 +94,7 @@ import {
   hWriteSeq,
   keyBigint64,
   keyBigintText,
+  keyNone,
   keyNumber,
   keyString,
   layoutVersion,
@@ -967,8 +968,8 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   private removeCell(head: number, b: number, i: number): void {
     const keyBlock = this.arenaBlockOfKey(b, i);
     const valueBlock = this.arenaBlockOfValue(b, i);
-    this.u8[b + bKeyTag + i] = 0;
-    this.u8[b + bValueTag + i] = 0;
+    this.u8[b + bKeyTag + i] = keyNone;
+    this.u8[b + bValueTag + i] = valueUndefined;
     this.f64[(b + bKeys + i * 8) >> 3] = 0;
     this.f64[(b + bValues + i * 8) >> 3] = 0;
     this.u8[b + i] = emptyOne;
