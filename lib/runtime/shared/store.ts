@@ -649,6 +649,10 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     return seq;
   }
 
+  // The closing load orders the reads before it on x86 (loads are not reordered with loads); on
+  // weakly ordered CPUs a reader could in principle miss a write that began at its very end. An
+  // RMW here would close that gap but make every reader write the sequence word's cache line,
+  // which would stop reads from scaling across threads.
   private readEnd(seq: number, code: ConcurrentMapErrorCode, key: unknown): void {
     if (Atomics.load(this.i32, hWriteSeq) !== seq) this.fail(code, key);
   }
