@@ -129,6 +129,9 @@ class SharedSection<K> implements HeldSection {
   }
 }
 
+/** The keys a section covers: 'one' (the only key of its only shard), a set of them, or null for the whole map. */
+type Covered<K> = 'one' | ReadonlySet<K> | null;
+
 /** The locks of one section across its shards, from the grant to release(). */
 class SharedHeld<K extends SharedKey> implements ViewScope<K> {
   private ended = false;
@@ -136,7 +139,7 @@ class SharedHeld<K extends SharedKey> implements ViewScope<K> {
   constructor(
     readonly shards: readonly Shard<K, unknown>[],
     readonly sections: readonly SharedSection<K>[],
-    private readonly scope: ReadonlySet<K> | null,
+    private readonly scope: Covered<K>,
     readonly outer: readonly HeldSection[] | undefined,
   ) {}
 
@@ -149,8 +152,10 @@ class SharedHeld<K extends SharedKey> implements ViewScope<K> {
   }
 
   covers(key: K): boolean {
-    if (this.scope === null) return true;
-    for (const held of this.scope) if (sameValueZero(held, key)) return true;
+    const scope = this.scope;
+    if (scope === null) return true;
+    if (scope === 'one') return sameValueZero(this.sections[0]!.keys![0], key);
+    for (const held of scope) if (sameValueZero(held, key)) return true;
     return false;
   }
 
@@ -446,6 +451,14 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
 
   // ---- sections -------------------------------------------------------------------------------
 
+  private checkKey(key: K, what: string): K {
+    const type = typeof key;
+    if (type !== 'number' && type !== 'string' && type !== 'bigint') {
+      throw new TypeError(`${this.mapName}.${what}: a key must be a number, a string or a bigint, got ${describeValue(key)}`);
+    }
+    return key;
+  }
+
   /** Refuses a lock asked for from inside a section of this map (it would wait for itself). */
   private refuseReentry(what: string): readonly HeldSection[] | undefined {
     const held = heldSections.getStore();
@@ -462,13 +475,22 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
     return held;
   }
 
-  /** The shards a scope locks, in shard order, with their keys; and the keys in scope (null: all). */
-  private plan(scope: LockScope<K>, what: string): { steps: PlanStep<K>[]; covered: ReadonlySet<K> | null } {
+  /**
+   * The shards a scope locks, in shard order, with their keys; and the keys in scope ('one': the
+   * only key of the only step; null: all). A key of a type the store cannot hold is refused before
+   * any lock is taken, so that a section never fails half-committed for it.
+   */
+  private plan(scope: LockScope<K>, what: string): { steps: PlanStep<K>[]; covered: Covered<K> } {
     if (scope === null) return { steps: this.shards.map((shard) => ({ shard, keys: null })), covered: null };
-    const keys = new Set<K>(Array.isArray(scope) ? (scope as readonly K[]) : [scope as K]);
+    if (!Array.isArray(scope)) {
+      const key = this.checkKey(scope as K, what);
+      return { steps: [{ shard: this.shardFor(key) as Shard<K, unknown>, keys: [key] }], covered: 'one' };
+    }
+    const keys = new Set<K>(scope as readonly K[]);
     if (keys.size === 0) throw new TypeError(`${this.mapName}.${what}: the scope names no key (use null for the whole map)`);
     const byShard = new Map<number, K[]>();
     for (const key of keys) {
+      this.checkKey(key, what);
       const index = this.shardIndex(key);
       let group = byShard.get(index);
       if (group === undefined) byShard.set(index, (group = []));
@@ -495,7 +517,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
   ): Promise<T> {
     let outer: readonly HeldSection[] | undefined;
     let steps: PlanStep<K>[];
-    let covered: ReadonlySet<K> | null;
+    let covered: Covered<K>;
     try {
       this.checkAttached();
       if (options !== undefined) checkLockOptions(`${this.mapName}.${what}`, options);

@@ -278,10 +278,41 @@ describe('a thread that dies', () => {
     expect(await waiting).toBe('taken over');
     expect(runs).toBe(1);
   });
+
+  it('a holder killed inside a store write (write flag left set): the lock is recovered once the layout checks out', async () => {
+    const map = track(SafeMap.shared<string, number>());
+    map.set('k', 1);
+    const holder = start(map.handle, 'die-mid-write', { key: 'k', damage: 'flag' });
+    await holder.until('held');
+    const waiting = map.update('k', (v) => (v ?? 0) + 1);
+    await holder.worker.terminate();
+    expect(await waiting).toBe(2);
+    map.set('j', 3); // the write flag was cleared: writes work
+    map.checkInvariants();
+  });
+
+  it('a holder that died leaving the store inconsistent: every waiter gets ERR_LOCK_OWNER_DIED naming the thread, never a hang', async () => {
+    const map = track(SafeMap.shared<string, number>());
+    map.set('k', 1);
+    const holder = start(map.handle, 'die-mid-write', { key: 'k', damage: 'count' });
+    const { threadId } = await holder.until<{ threadId: number }>('held');
+    const waiters = [map.update('k', () => 2), map.withReadLock(null, (view) => view.size)].map((p) => p.catch((error: unknown) => error as SafeMapError));
+    await holder.worker.terminate();
+    for (const error of await Promise.all(waiters)) {
+      expect(error).toBeInstanceOf(SafeMapError);
+      expect(error).toMatchObject({ code: 'ERR_LOCK_OWNER_DIED', message: expect.stringContaining(`SafeMap.shared: thread ${threadId} died holding the write lock`) });
+    }
+    expect(() => map.get('k')).toThrow(expect.objectContaining({ code: 'ERR_LOCK_OWNER_DIED' }));
+  });
 });
 
-describe('SafeMapError and ConcurrentMapError come from the one module', () => {
-  it('are the classes the runtime exports', () => {
-    expect(new SafeMapError('ERR_LOCK_OWNER_DIED', 'x').code).toBe('ERR_LOCK_OWNER_DIED');
+describe('plain operations wait a bounded time', () => {
+  it("a plain get while another thread's section holds the map times out after syncTimeout with ERR_LOCK_TIMEOUT naming the thread", async () => {
+    const map = track(SafeMap.shared<string, string>({ syncTimeout: 100, name: 'slow' }));
+    const holder = start(map.handle, 'hold-section', { key: 'k' });
+    const { threadId } = await holder.until<{ threadId: number }>('held');
+    expect(() => map.get('k')).toThrow(
+      expect.objectContaining({ code: 'ERR_LOCK_TIMEOUT', message: `SafeMap.shared 'slow'.get: timed out after 100 ms waiting for the read lock (thread ${threadId} holds the write lock)` }),
+    );
   });
 });
