@@ -111,6 +111,12 @@ interface Shard<K extends SharedKey, V> {
   readonly sections: Set<SharedSection<K>>;
 }
 
+/**
+ * This thread's sections by lock: shared by every map object of the thread over the same memory
+ * (attach() twice gives two objects, one LockSpace and the same locks).
+ */
+const sectionsOf = new WeakMap<SharedRWLock, Set<SharedSection<unknown>>>();
+
 /** One shard's lock held by one section: what the section storage (safe-map.ts) lists. */
 class SharedSection<K> implements HeldSection {
   released = false;
@@ -219,7 +225,9 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
         store.resetWriteFlag();
         store.checkInvariants();
       };
-      return { index, store, lock, sections: new Set<SharedSection<K>>() };
+      let sections = sectionsOf.get(lock) as Set<SharedSection<K>> | undefined;
+      if (sections === undefined) sectionsOf.set(lock, (sections = new Set()));
+      return { index, store, lock, sections };
     });
     this.claims = new Claims(space, space.extraBase + X_CLAIMS, this.mapName);
     this.handle = makeHandle(type, name, [space.words.buffer as SharedArrayBuffer, ...stores.map((store) => store.buffer)]);
@@ -967,6 +975,7 @@ class Claims {
     // read it all, then check nothing changed meanwhile (a new claim reuses the slot)
     if (Atomics.load(this.words, at) !== seq + 1) return undefined;
     if (failure === undefined) {
+      // even the summary did not fit: the key is very long
       return { error: new Error(`${this.mapName}.getOrCompute: the computation in another thread failed (its error was too large to pass on)`) };
     }
     return sameValueZero(failure.key, key) ? { error: failure.error } : undefined;
@@ -987,14 +996,19 @@ async function sliceWait(words: Int32Array, index: number, value: number): Promi
   clearTimeout(keepAlive);
 }
 
-/** The bytes of a failure for other threads: the key and the error, structured-cloned (or a summary of the error). */
+/**
+ * The bytes of a failure for other threads: the key and the error, structured-cloned; else (an
+ * error that does not clone, or too large) the key and an Error that says what it was.
+ */
 function failurePayload(label: string, key: unknown, error: unknown): Uint8Array {
   try {
-    return serializeValue(label, { key, error });
+    const payload = serializeValue(label, { key, error });
+    if (payload.length <= ERROR_BYTES) return payload;
   } catch {
-    const summary = error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
-    return serializeValue(label, { key, error: new Error(`${label}: the computation in another thread failed with ${summary.slice(0, 1000)}`) });
+    // summarized below
   }
+  const summary = error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
+  return serializeValue(label, { key, error: new Error(`${label}: the computation in another thread failed with ${summary.slice(0, 500)}`) });
 }
 
 // ---- the two maps -------------------------------------------------------------------------------

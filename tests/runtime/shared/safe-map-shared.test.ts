@@ -63,6 +63,19 @@ describe('options and handles', () => {
     expect(String(map)).toBe('[object SharedSafeMap]');
   });
 
+  it("two objects over the same memory in one thread know each other's sections", async () => {
+    const map = track(SafeMap.shared<string, number>());
+    const again = track(SafeMap.attach<string, number>(map.handle));
+    let release!: () => void;
+    const section = again.withLock('a', () => new Promise<void>((resolve) => (release = resolve)));
+    await null;
+    expect(() => map.set('a', 1)).toThrow(ConcurrentMapError); // not a wait for its own thread
+    map.set('b', 2);
+    release();
+    await section;
+    expect(again.get('b')).toBe(2);
+  });
+
   it('is a Map: get, has, set, delete, size, iteration, clear, forEach', () => {
     const map = track(ShardedMap.shared<number | string, unknown>({ shards: 4, name: 'm' }));
     for (let i = 0; i < 200; i++) map.set(i, i % 2 === 0 ? `v${i}` : { i });
