@@ -126,8 +126,6 @@ class SharedSection<K> implements HeldSection {
     readonly table: SharedRWLock,
     readonly keys: readonly K[] | null,
     readonly write: boolean,
-    /** False for a compute's marker, which holds no lock (it only refuses re-entry from fn). */
-    readonly locked = true,
   ) {}
 
   covers(key: K): boolean {
@@ -545,11 +543,14 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       step.shard.sections.add(section);
       sections.push(section);
     };
+    let started = false;
+    // the acquisition failed: give back what it holds (once the body started, the Held does that)
     const giveBack = (error: unknown): never => {
+      if (started) throw error;
       for (let i = sections.length - 1; i >= 0; i--) {
         const section = sections[i]!;
         section.released = true;
-        steps[i]!.shard.sections.delete(section);
+        sectionsOf.get(section.table)?.delete(section);
         try {
           if (write) section.table.unlockWrite();
           else section.table.unlockRead();
@@ -561,6 +562,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       throw error;
     };
     const run = (): Promise<T> => {
+      started = true;
       const held = new SharedHeld<K>(steps.map((step) => step.shard), sections, covered, outer);
       let result: R | PromiseLike<R>;
       try {
@@ -587,7 +589,13 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       return Promise.reject(error);
     }
     if (blocked < 0) return run();
-    return this.acquireAll(steps, write, what, options, take, sections, blocked, run).catch(giveBack);
+    let waiting: Promise<T>;
+    try {
+      waiting = this.acquireAll(steps, write, what, options, take, sections, blocked, run);
+    } catch (error) {
+      waiting = Promise.reject(error);
+    }
+    return waiting.catch(giveBack);
   }
 
   /**
@@ -787,9 +795,9 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
 
   /** Runs fn as the claimer (no lock held), then stores the value, or publishes the failure. */
   private async compute(shard: Shard<K, V>, key: K, fn: (key: K) => V | Promise<V>, slot: number, owner: number): Promise<V> {
-    // fn runs as a section of this map for re-entry: a lock it asked of this map, or a
-    // getOrCompute of the same key, would wait for this very computation
-    const marker = new SharedSection<K>(shard.lock, [key], true, false);
+    // fn runs as a section of this map for re-entry (the marker holds no lock): a lock it asked
+    // of this map, or a getOrCompute of the same key, would wait for this very computation
+    const marker = new SharedSection<K>(shard.lock, [key], true);
     let value: V;
     holdBegins();
     try {

@@ -4,6 +4,7 @@
 // same shared memory.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrentMapError, SafeMap, SafeMapError, ShardedMap, type SharedSafeMap, type SharedShardedMap } from '../../../lib/runtime/index.js';
+import { heldSectionsTracking } from '../../../lib/runtime/safe-map.js';
 import { TestWorker } from './harness.js';
 
 const started: TestWorker[] = [];
@@ -163,6 +164,22 @@ describe('in one thread: SafeMap semantics', () => {
     await expect(map.getOrCompute('z', () => map.update('z', () => 1) as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_LOCK_REENTRY' }));
   });
 
+  it('a section that waited and then throws releases its lock once: the next waiter gets it, no hold is left', async () => {
+    const map = track(ShardedMap.shared<string, number>({ shards: 2 }));
+    let release!: () => void;
+    const first = map.withLock(null, () => new Promise<void>((resolve) => (release = resolve)));
+    const second = map.withLock(['a', 'b', 'c'], () => {
+      throw new Error('boom');
+    });
+    const third = map.update('a', () => 5);
+    release();
+    await first;
+    await expect(second).rejects.toThrow('boom');
+    expect(await third).toBe(5);
+    expect(heldSectionsTracking().liveHolds).toBe(0);
+    map.set('b', 1); // nothing of this thread holds a lock any more
+  });
+
   it('a wait for the lock ends on timeout or abort (SafeMapError), the lock untouched', async () => {
     const map = track(SafeMap.shared<string, number>());
     let release!: () => void;
@@ -175,6 +192,7 @@ describe('in one thread: SafeMap semantics', () => {
     release();
     await section;
     expect(await map.update('b', () => 2)).toBe(2);
+    expect(heldSectionsTracking().liveHolds).toBe(0);
   });
 });
 
