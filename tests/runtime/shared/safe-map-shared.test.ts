@@ -131,6 +131,21 @@ describe('in one thread: SafeMap semantics', () => {
     expect(await map.getOrCompute('h', () => 7)).toBe(7);
   });
 
+  it('a section whose commit does not fit (MapFullError) commits nothing: the writes applied before it are undone', async () => {
+    const map = track(SafeMap.shared<string, string>({ byteLength: 65_536, maxByteLength: 65_536 }));
+    map.set('a', 'small');
+    const full = map.withLock(['a', 'b', 'c'], (view) => {
+      view.set('a', 'x'.repeat(6000));
+      view.set('b', 'y'.repeat(6000));
+      view.set('c', 'z'.repeat(20_000));
+    });
+    await expect(full).rejects.toThrow(expect.objectContaining({ code: 'ERR_MAP_FULL', message: expect.stringContaining("no room to set key 'c'") }));
+    expect([...map]).toEqual([['a', 'small']]);
+    map.checkInvariants();
+    await map.update('b', () => 'fits'); // the lock was released
+    expect(map.get('b')).toBe('fits');
+  });
+
   it("misuse is loud: a plain write of a key this task's section holds, and re-entry, throw instead of deadlocking", async () => {
     const map = track(SafeMap.shared<string, number>({ name: 'hits' }));
     map.set('a', 1);
