@@ -1,0 +1,69 @@
+/**
+ * The stress harness the shared-map tests run their workers with (tests/helpers/shared-stress.ts):
+ * its operation sequences replay from a seed and follow the mix, and it refuses options it could
+ * only misread.
+ */
+import { describe, expect, it } from 'vitest';
+import { STRESS_OPS, stressKey, stressOperations, stressValue, runSharedStress } from '../../helpers/shared-stress.js';
+
+const countKinds = (kinds: Uint8Array) =>
+  Object.fromEntries(STRESS_OPS.map((op, k) => [op, kinds.filter((kind) => kind === k).length])) as Record<(typeof STRESS_OPS)[number], number>;
+
+describe('stressOperations', () => {
+  // a failing stress run replays: its seed decides every worker's operations
+  it('draws the same operations from the same seed, other ones from another seed or worker', () => {
+    const options = { mix: { get: 9, set: 1 }, keys: 1000, ops: 5000, seed: 42 };
+    const first = stressOperations(options, 0);
+    expect(stressOperations(options, 0)).toEqual(first);
+    expect(stressOperations({ ...options, seed: 43 }, 0).keyIndexes).not.toEqual(first.keyIndexes);
+    expect(stressOperations(options, 1).keyIndexes).not.toEqual(first.keyIndexes);
+  });
+
+  it('follows the mix: weights as shares, weight 0 never drawn, keys within range', () => {
+    const { kinds, keyIndexes } = stressOperations({ mix: { get: 6, increment: 3, delete: 1, set: 0 }, keys: 7, ops: 100_000 }, 0);
+    const counts = countKinds(kinds);
+    expect(counts.set).toBe(0);
+    expect(counts.has).toBe(0);
+    expect(counts.get / 100_000).toBeCloseTo(0.6, 1);
+    expect(counts.increment / 100_000).toBeCloseTo(0.3, 1);
+    expect(counts.delete / 100_000).toBeCloseTo(0.1, 1);
+    expect(new Set(keyIndexes)).toEqual(new Set([0, 1, 2, 3, 4, 5, 6]));
+  });
+
+  it.each([
+    [{ put: 1 }, /mix: unknown operation put/u],
+    [{ get: -1 }, /mix.get must be a non-negative number, not -1/u],
+    [{ get: Number.NaN }, /mix.get must be a non-negative number, not NaN/u],
+    [{ get: 0 }, /mix: every weight is 0/u],
+  ])('rejects the mix %o with a TypeError naming the fault', (mix, message) => {
+    expect(() => stressOperations({ mix: mix as never, keys: 10, ops: 10 }, 0)).toThrow(message);
+  });
+});
+
+describe('stress keys and values', () => {
+  it('spells key i for each key kind, distinct keys for distinct indexes', () => {
+    expect([0, 1].map((i) => stressKey('integer', i))).toEqual([0, 1]);
+    expect(stressKey('float', 3)).toBe(3.5);
+    expect(stressKey('string', 3)).toBe('key:3');
+    expect(stressKey('bigint', 3)).toBe(2n ** 64n + 3n);
+  });
+
+  // a reader tells a value written for another key: every value for key i is i modulo the key count
+  it('gives every worker its own value for a key, congruent to the key index', () => {
+    expect([0, 1, 2].map((w) => stressValue('number', 100, w, 7))).toEqual([107, 207, 307]);
+    expect(stressValue('string', 100, 0, 7)).toBe('value:107');
+    expect(stressValue('object', 100, 1, 7)).toEqual({ n: 207 });
+  });
+});
+
+describe('runSharedStress options', () => {
+  it.each([
+    [{ workers: 0 }, /workers must be a positive integer, not 0/u],
+    [{ ops: 1.5 }, /ops must be a positive integer, not 1.5/u],
+    [{ keys: -1 }, /keys must be a positive integer, not -1/u],
+    [{ valueKind: 'string', mix: { increment: 1 } }, /mix.increment needs valueKind 'number', not 'string'/u],
+  ])('rejects %o before starting a worker', async (bad, message) => {
+    const options = { handle: {}, type: 'SafeMap' as const, workers: 2, ops: 10, keys: 10, mix: { get: 1 }, ...bad };
+    await expect(runSharedStress(options as never)).rejects.toThrow(message);
+  });
+});
