@@ -199,3 +199,34 @@ export class SafeMapError extends Error {
     return typeof value === 'object' && value !== null && safeMapBrand in value;
   }
 }
+
+const mapFullBrand = Symbol.for('eslint-plugin-maprace.MapFullError');
+
+/**
+ * Thrown by a shared-memory map (`GoMap.shared`, `SafeMap.shared`, `ShardedMap.shared`) when a
+ * write needs more memory than its SharedArrayBuffer may grow to (`maxByteLength`). It is thrown
+ * before the write changes anything: the map keeps every entry it had. A RangeError, as the
+ * failure to allocate an ArrayBuffer is; `code` is `ERR_MAP_FULL`.
+ */
+export class MapFullError extends RangeError {
+  override readonly name = 'MapFullError';
+  readonly code = 'ERR_MAP_FULL';
+  /** How the map names itself (`GoMap.shared 'hits'`). */
+  readonly mapName: string;
+  /** The key of the write that did not fit (undefined for a map created too small for its hint). */
+  readonly key: unknown;
+  /** The limit the buffer may not grow past. */
+  readonly maxByteLength: number;
+
+  constructor(mapName: string, key: unknown, maxByteLength: number, message: string) {
+    super(message);
+    this.mapName = mapName;
+    this.key = key;
+    this.maxByteLength = maxByteLength;
+    Object.defineProperty(this, mapFullBrand, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && mapFullBrand in value;
+  }
+}

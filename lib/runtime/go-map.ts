@@ -37,59 +37,30 @@ import { ConcurrentMapError, type ConcurrentMapErrorCode, type WritingHold } fro
 import { checkRaceOption, MapRaceMonitor, watchAccesses, type RaceModeOptions } from './race-detector.js';
 import { isRaceModeRequested } from './race-flag.js';
 import { hashHigh, hashKey, randomSeed } from './hash.js';
+import { SharedGoMap } from './shared/go-map-shared.js';
+import type { SharedMapHandle } from './shared/handle.js';
+import type { SharedKey, SharedMapOptions } from './shared/store.js';
+import {
+  bucketCnt,
+  bucketCntBits,
+  bucketsForHint,
+  emptyOne,
+  emptyRest,
+  evacuatedEmpty,
+  evacuatedX,
+  evacuatedY,
+  hashWriting,
+  iterator,
+  minTopHash,
+  noCheck,
+  oldIterator,
+  overLoadFactor,
+  sameSizeGrow,
+  tooManyOverflowBuckets,
+  tophashOf,
+} from './go-map-layout.js';
 
-// Maximum number of key/elem pairs a bucket can hold.
-const bucketCntBits = 3;
-const bucketCnt = 1 << bucketCntBits;
-
-// Maximum average load of a bucket that triggers growth is 6.5, kept as 13/2 for integer math.
-const loadFactorNum = 13;
-const loadFactorDen = 2;
-
-// Possible tophash values. Each bucket (with its overflow buckets) has all or none of its cells in
-// the evacuated* states, except while evacuate() runs, which only a map write does.
-const emptyRest = 0; // this cell is empty, and so is every cell after it in the chain
-const emptyOne = 1; // this cell is empty
-const evacuatedX = 2; // entry evacuated to the first half of the larger table
-const evacuatedY = 3; // entry evacuated to the second half of the larger table
-const evacuatedEmpty = 4; // cell is empty, bucket is evacuated
-const minTopHash = 5; // minimum tophash for a normal filled cell
-
-// hmap.flags bits.
-const iterator = 1; // there may be an iterator using buckets
-const oldIterator = 2; // there may be an iterator using oldbuckets
-const hashWriting = 4; // a write to the map is in progress
-const sameSizeGrow = 8; // the current growth is to a new table of the same size
-
-// Powers of two are written as shifts (1 << B) throughout: V8 compiles `2 ** B` to a generic
-// exponentiation that made every lookup ~5x slower. B never exceeds maxB + 1, so shifts are exact.
-
-// Sentinel for the iterator's checkBucket: no filtering of old-bucket entries.
-const noCheck = -1;
-
-// The largest B this port allocates: 2^30 buckets of 8 cells is past what a JavaScript array can
-// hold, so larger size hints are ignored like Go ignores hints beyond maxAlloc.
-const maxB = 26;
-
-// Go ignores a hint whose bucket memory would exceed maxAlloc (2^48 on linux/amd64); a bucket of
-// map[uint64]uint64 is 144 bytes. We ignore the same hints, and those needing B > maxB.
-const maxHint = Math.floor(2 ** 48 / 144);
-
-/** Go's `loadFactorNum*(bucketShift(B)/loadFactorDen)` test: would `count` items overload 2^B buckets? */
-function overLoadFactor(count: number, B: number): boolean {
-  return count > bucketCnt && count > loadFactorNum * ((1 << B) / loadFactorDen);
-}
-
-/** "Too many" overflow buckets means (approximately) as many overflow buckets as regular ones. */
-function tooManyOverflowBuckets(noverflow: number, B: number): boolean {
-  return noverflow >= 1 << Math.min(B, 15);
-}
-
-/** The tophash of a hash whose high 32 bits are `hi`: its top byte, moved clear of the marks. */
-function tophashOf(hi: number): number {
-  const top = hi >>> 24;
-  return top < minTopHash ? top + minTopHash : top;
-}
+export { bucketsForHint };
 
 /** How many overflow buckets a new array of nbuckets buckets makes room for. */
 function overflowReserve(nbuckets: number): number {
@@ -275,14 +246,6 @@ function validateOptions<K>(options: GoMapOptions<K>): void {
   checkRaceOption('GoMap', options.race);
 }
 
-/** The B that `make(map, hint)` chooses; hints Go would ignore count as 0. */
-export function bucketsForHint(hint: number): number {
-  const usable = Number.isFinite(hint) && hint >= 0 && hint <= maxHint ? Math.floor(hint) : 0;
-  let B = 0;
-  while (B <= maxB && overLoadFactor(usable, B)) B++;
-  return B > maxB ? 0 : B;
-}
-
 const isGoMapOptions = (value: unknown): boolean =>
   typeof value === 'object' && value !== null && !(Symbol.iterator in value);
 
@@ -314,6 +277,22 @@ export class GoMap<K, V> implements Map<K, V> {
   private readonly evacDestinations: number[] = [];
   /** The bucket array the last successful lookup() found its slot in. */
   private foundIn: BucketArray<K, V> | null = null;
+
+  /**
+   * A GoMap in shared memory, for worker_threads: Go's bucket layout in a SharedArrayBuffer,
+   * unguarded like a Go map (two threads writing at once throw "concurrent map writes"). Post
+   * `map.handle` to another thread and open it there with `GoMap.attach(handle)`. Keys: numbers,
+   * strings, bigints; values: primitives and structured-clone-able objects. docs/runtime.md,
+   * "Shared memory (worker_threads)", has the layout, limits and errors.
+   */
+  static shared<K extends SharedKey = SharedKey, V = unknown>(options?: SharedMapOptions): SharedGoMap<K, V> {
+    return SharedGoMap.create<K, V>(options);
+  }
+
+  /** Opens in this thread the shared GoMap whose `handle` another thread posted (same memory). */
+  static attach<K extends SharedKey = SharedKey, V = unknown>(handle: SharedMapHandle): SharedGoMap<K, V> {
+    return SharedGoMap.attach<K, V>(handle);
+  }
 
   /** A nil map: reads behave as on an empty map, writes throw "assignment to entry in nil map". */
   static nil<K, V>(): GoMap<K, V> {

@@ -8,6 +8,7 @@ export {
   ConcurrentMapError,
   concurrentMapMessages,
   SafeMapError,
+  MapFullError,
   type ConcurrentMapErrorCode,
   type ConcurrentMapErrorDetails,
   type RaceReport,
@@ -45,3 +46,6 @@ export {
 export { replayGoTrace, type GoTrace, type GoTraceMismatch, type GoTraceOp } from './go-trace.js';
 export { isRaceModeRequested } from './race-flag.js';
 export { watchMap, type RaceModeOptions, type RaceReportMode, type WatchMapOptions } from './race-detector.js';
+export { SharedGoMap } from './shared/go-map-shared.js';
+export type { SharedMapHandle, SharedMapType } from './shared/handle.js';
+export type { SharedKey, SharedMapOptions, SharedStoreStats } from './shared/store.js';
