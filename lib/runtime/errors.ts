@@ -177,7 +177,13 @@ export type SafeMapErrorCode =
   | 'ERR_KEY_NOT_LOCKED'
   | 'ERR_LOCK_RELEASED'
   | 'ERR_LOCK_TIMEOUT'
-  | 'ERR_LOCK_ABORTED';
+  | 'ERR_LOCK_ABORTED'
+  /** Shared maps: a thread died holding the lock and left the data inconsistent (the message names it). */
+  | 'ERR_LOCK_OWNER_DIED'
+  /** Shared maps: this thread was presumed dead (its lease ran out) while it held the lock, which was taken over. */
+  | 'ERR_LOCK_LOST'
+  /** Shared maps: every participant row of the map is held by a live thread (option `maxThreads`). */
+  | 'ERR_TOO_MANY_THREADS';
 
 const safeMapBrand = Symbol.for('eslint-plugin-maprace.SafeMapError');
 
