@@ -1,10 +1,22 @@
 /**
  * The stress harness the shared-map tests run their workers with (tests/helpers/shared-stress.ts):
- * its operation sequences replay from a seed and follow the mix, and it refuses options it could
- * only misread.
+ * its operation sequences replay from a seed and follow the mix, it refuses options it could only
+ * misread, and on a real GoMap.shared (the built runtime, dist/: run `npm run build` first) its
+ * workers share the map, start together and report what they did and what was thrown at them.
  */
-import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type * as Runtime from '../../../lib/runtime/index.js';
 import { STRESS_OPS, stressKey, stressOperations, stressValue, runSharedStress } from '../../helpers/shared-stress.js';
+
+const built = new URL('../../../dist/runtime/index.js', import.meta.url);
+let runtime: typeof Runtime;
+
+beforeAll(async () => {
+  if (!existsSync(fileURLToPath(built))) throw new Error('tests/runtime/shared/stress-harness.test.ts needs the built runtime: run `npm run build` first');
+  runtime = (await import(built.href)) as typeof Runtime;
+});
 
 const countKinds = (kinds: Uint8Array) =>
   Object.fromEntries(STRESS_OPS.map((op, k) => [op, kinds.filter((kind) => kind === k).length])) as Record<(typeof STRESS_OPS)[number], number>;
@@ -65,5 +77,51 @@ describe('runSharedStress options', () => {
   ])('rejects %o before starting a worker', async (bad, message) => {
     const options = { handle: {}, type: 'SafeMap' as const, workers: 2, ops: 10, keys: 10, mix: { get: 1 }, ...bad };
     await expect(runSharedStress(options as never)).rejects.toThrow(message);
+  });
+});
+
+describe('runSharedStress on GoMap.shared', () => {
+  // one writer is what a Go map allows: every operation completes and every read is a value written for its key
+  it("runs one worker's mixed operations on the shared map, counting each kind", async () => {
+    const keys = 200;
+    const map = runtime.GoMap.shared<string, { n: number }>({ name: 'stress one writer' });
+    const [result] = await runSharedStress({
+      handle: map.handle,
+      type: 'GoMap',
+      workers: 1,
+      ops: 20_000,
+      mix: { get: 5, has: 1, set: 3, delete: 1 },
+      keys,
+      keyKind: 'string',
+      valueKind: 'object',
+      seed: 7,
+    });
+    const { kinds } = stressOperations({ mix: { get: 5, has: 1, set: 3, delete: 1 }, keys, ops: 20_000, seed: 7 }, 0);
+    expect(result!.counts).toEqual(countKinds(kinds));
+    expect(result!).toMatchObject({ worker: 0, seed: 7, badReads: 0, errorCount: 0, errors: [] });
+    map.checkInvariants();
+    for (const [key, value] of map) expect(value.n % keys).toBe(Number(key.slice('key:'.length)));
+  });
+
+  // the barrier makes the workers overlap for real: two writers of a Go map collide within a few runs
+  it('reports the concurrent-writes panic a worker gets, with its code, operation and key', async () => {
+    let collided: Awaited<ReturnType<typeof runSharedStress>> | undefined;
+    for (let trial = 0; trial < 20 && collided === undefined; trial++) {
+      const map = runtime.GoMap.shared<number, number>({ name: 'stress writers' });
+      const results = await runSharedStress({ handle: map.handle, type: 'GoMap', workers: 2, ops: 50_000, mix: { set: 1 }, keys: 1000, seed: trial, stopOnError: true });
+      if (results.some((r) => r.errorCount > 0)) collided = results;
+    }
+    expect(collided).toBeDefined();
+    const errors = collided!.flatMap((r) => r.errors);
+    expect(errors[0]).toMatchObject({ op: 'set', name: 'ConcurrentMapError', code: 'ERR_CONCURRENT_MAP_WRITES' });
+    expect(errors[0]!.message).toMatch(/concurrent map writes/u);
+    expect(Number(errors[0]!.key)).toBeLessThan(1000);
+    // stopOnError: a worker stops at its first error
+    for (const r of collided!) expect(r.errorCount).toBeLessThanOrEqual(1);
+  });
+
+  it('rejects naming the worker when the handle is not one the type attaches', async () => {
+    const map = runtime.GoMap.shared();
+    await expect(runSharedStress({ handle: map.handle, type: 'ShardedMap', workers: 1, ops: 10, mix: { get: 1 }, keys: 10 })).rejects.toThrow(/stress worker 0 \(ShardedMap\) failed/u);
   });
 });
