@@ -18,7 +18,7 @@
  * Not thread-safe by itself: only the thread holding the store's write flag calls it.
  * @internal
  */
-import { hDeferredBytes, hDeferredHead, heapBase, hFreeLists, hHeapTop, hUsedBytes, hArenaBlocks, hArenaBytes, blockString, blockSerialized, type GrowableSharedArrayBuffer, type Views } from './layout.js';
+import { hDeferredBytes, hDeferredHead, heapBase, hFreeLists, hHeapTop, hUsedBytes, hArenaBlocks, hArenaBytes, blockString, blockSerialized, type Views } from './layout.js';
 
 export const blockHeaderBytes = 8;
 export const minClass = 4;
@@ -46,12 +46,10 @@ export interface HeapBlock {
 }
 
 export class Heap {
-  private readonly i32: Int32Array;
-  private readonly buffer: GrowableSharedArrayBuffer;
+  constructor(private readonly views: Views) {}
 
-  constructor(views: Views) {
-    this.i32 = views.i32;
-    this.buffer = views.buffer;
+  private get i32(): Int32Array {
+    return this.views.i32;
   }
 
   /** Sets up an empty heap in a fresh buffer. */
@@ -67,7 +65,7 @@ export class Heap {
    * Allocates a block with room for `bytes` of payload, growing the buffer when needed; returns
    * the payload's offset, or 0 when the buffer cannot grow enough. The payload is zeroed.
    */
-  alloc(bytes: number, kind: number, u8: Uint8Array): number {
+  alloc(bytes: number, kind: number): number {
     const k = classFor(bytes);
     if (k < 0) return 0;
     let block = 0;
@@ -92,7 +90,7 @@ export class Heap {
       this.i32[hArenaBytes] = this.i32[hArenaBytes]! + (1 << k);
     }
     const payload = block + blockHeaderBytes;
-    u8.fill(0, payload, block + (1 << k));
+    this.views.u8.fill(0, payload, block + (1 << k));
     return payload;
   }
 
@@ -226,9 +224,12 @@ export class Heap {
 
   /** Grows the buffer to at least `end` bytes (by half again at least); false past maxByteLength. */
   private ensureLength(end: number): boolean {
-    const buffer = this.buffer;
+    const buffer = this.views.buffer;
     const length = buffer.byteLength;
-    if (end <= length) return true;
+    if (end <= length) {
+      if (end > this.views.byteLength) this.views.remap();
+      return true;
+    }
     if (end > buffer.maxByteLength) return false;
     const wanted = Math.max(end, length + (length >>> 1));
     const next = Math.min(buffer.maxByteLength, (wanted + 4095) & -4096);
@@ -238,6 +239,7 @@ export class Heap {
       // The system may refuse memory below maxByteLength: that is a full map too.
       return false;
     }
+    this.views.remap();
     return true;
   }
 

@@ -130,21 +130,32 @@ export function newGrowableBuffer(byteLength: number, maxByteLength: number): Gr
 }
 
 /**
- * The typed-array views of one buffer in one thread. They are created without a length, so they
- * track the buffer as any thread grows it.
+ * The typed-array views of one buffer in one thread. They have a fixed length (V8 reads elements
+ * of length-tracking views of a growable buffer several times slower), so they are made again,
+ * by remap(), when the buffer has grown: by this thread's heap, or as seen at the start of an
+ * operation when another thread grew it.
  */
 export class Views {
-  readonly u8: Uint8Array;
-  readonly u16: Uint16Array;
-  readonly i32: Int32Array;
-  readonly f64: Float64Array;
-  readonly i64: BigInt64Array;
+  u8!: Uint8Array;
+  u16!: Uint16Array;
+  i32!: Int32Array;
+  f64!: Float64Array;
+  i64!: BigInt64Array;
+  /** The buffer length the views cover. */
+  byteLength = 0;
 
   constructor(readonly buffer: GrowableSharedArrayBuffer) {
-    this.u8 = new Uint8Array(buffer);
-    this.u16 = new Uint16Array(buffer);
-    this.i32 = new Int32Array(buffer);
-    this.f64 = new Float64Array(buffer);
-    this.i64 = new BigInt64Array(buffer);
+    this.remap();
+  }
+
+  remap(): void {
+    const { buffer } = this;
+    const byteLength = buffer.byteLength & ~7;
+    this.u8 = new Uint8Array(buffer, 0, byteLength);
+    this.u16 = new Uint16Array(buffer, 0, byteLength >> 1);
+    this.i32 = new Int32Array(buffer, 0, byteLength >> 2);
+    this.f64 = new Float64Array(buffer, 0, byteLength >> 3);
+    this.i64 = new BigInt64Array(buffer, 0, byteLength >> 3);
+    this.byteLength = byteLength;
   }
 }

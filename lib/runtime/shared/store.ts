@@ -219,11 +219,16 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   /** How errors name the map: `GoMap.shared 'hits'`. */
   readonly label: string;
 
-  private readonly u8: Uint8Array;
-  private readonly u16: Uint16Array;
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
-  private readonly i64: BigInt64Array;
+  // This thread's views of the buffer (fixed-length: see Views), and the length they cover.
+  private readonly views: Views;
+  private u8!: Uint8Array;
+  private u16!: Uint16Array;
+  private i32!: Int32Array;
+  private f64!: Float64Array;
+  private i64!: BigInt64Array;
+  private viewBytes = 0;
+  /** The longest chain a walk may follow before it must be walking torn links. */
+  private maxChainLength = 0;
   private readonly heap: Heap;
 
   // The key of the operation in progress, prepared once (prepareKey, hashPrepared).
@@ -263,13 +268,9 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     this.buffer = buffer;
     this.name = name;
     this.label = name === undefined ? kind : `${kind} '${name}'`;
-    const views = new Views(buffer);
-    this.u8 = views.u8;
-    this.u16 = views.u16;
-    this.i32 = views.i32;
-    this.f64 = views.f64;
-    this.i64 = views.i64;
-    this.heap = new Heap(views);
+    this.views = new Views(buffer);
+    this.adoptViews();
+    this.heap = new Heap(this.views);
     this.knownSeq = Atomics.load(this.i32, hWriteSeq);
   }
 
@@ -328,6 +329,31 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
       throw new TypeError(`${caller}: the shared map has layout version ${i32[1]}, this runtime reads version ${layoutVersion}`);
     }
     return new SharedStore<K, V>(growable, options.name, kind);
+  }
+
+  /** Takes the views' current arrays (after the heap grew the buffer and remapped them). */
+  private adoptViews(): void {
+    const views = this.views;
+    this.u8 = views.u8;
+    this.u16 = views.u16;
+    this.i32 = views.i32;
+    this.f64 = views.f64;
+    this.i64 = views.i64;
+    this.viewBytes = views.byteLength;
+    this.maxChainLength = Math.floor(views.byteLength / bucketBytes);
+  }
+
+  /** At the start of an operation: remaps the views if any thread grew the buffer. */
+  private sync(): void {
+    if (this.buffer.byteLength !== this.viewBytes) {
+      if (this.views.byteLength !== this.buffer.byteLength) this.views.remap();
+      this.adoptViews();
+    }
+  }
+
+  /** After this thread's heap allocated: takes the views it remapped, if it grew the buffer. */
+  private adoptGrowth(): void {
+    if (this.views.byteLength !== this.viewBytes) this.adoptViews();
   }
 
   /** Number of entries. */
@@ -426,18 +452,14 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
 
   /** Throws TornRead unless [offset, offset + bytes) lies in the heap. */
   private checkRange(offset: number, bytes: number): void {
-    if (offset < heapBase || bytes < 0 || offset + bytes > this.buffer.byteLength) throw new TornRead();
+    if (offset < heapBase || bytes < 0 || offset + bytes > this.viewBytes) throw new TornRead();
   }
 
   /** Throws TornRead unless b can be a bucket. */
   private checkBucket(b: number): void {
-    if (b < heapBase || (b & 7) !== 0 || b + bucketBytes > this.buffer.byteLength) throw new TornRead();
+    if (b < heapBase || (b & 7) !== 0 || b + bucketBytes > this.viewBytes) throw new TornRead();
   }
 
-  /** The longest chain a walk may follow before it must be walking torn links. */
-  private maxChain(): number {
-    return Math.floor(this.buffer.byteLength / bucketBytes);
-  }
 
   private keyMatches(b: number, i: number): boolean {
     if (this.u8[b + bKeyTag + i] !== this.kTag) return false;
@@ -590,7 +612,8 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   private fail(code: ConcurrentMapErrorCode, key: unknown): never {
     const cause = new Error(
       `${this.label}: another thread (or another attachment of the same SharedArrayBuffer) was writing the map at the same time; ` +
-        'a GoMap.shared is unguarded like a Go map: use SafeMap.shared or ShardedMap.shared, or one writer at a time',
+        'the table takes no lock of its own, so writes must not overlap (GoMap.shared is unguarded like a Go map: ' +
+        'use SafeMap.shared or ShardedMap.shared, or one writer at a time)',
     );
     throw new ConcurrentMapError(code, { mapName: this.name, key, cause });
   }
@@ -618,8 +641,10 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
 
   /** The start of a read: the sequence number it must still see at its end. */
   private readBegin(code: ConcurrentMapErrorCode, key: unknown): number {
+    // The sequence word is odd whenever a write may have changed anything (hashWriting is set
+    // just before it turns odd, and cleared just after it turns even).
     const seq = Atomics.load(this.i32, hWriteSeq);
-    if ((seq & 1) !== 0 || (Atomics.load(this.i32, hFlags) & hashWriting) !== 0) this.fail(code, key);
+    if ((seq & 1) !== 0) this.fail(code, key);
     return seq;
   }
 
@@ -677,7 +702,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
       if (!this.evacuated(oldb)) b = oldb;
     }
     this.foundHead = b;
-    const maxChain = this.maxChain();
+    const maxChain = this.maxChainLength;
     for (let steps = 0; ; steps++) {
       this.checkBucket(b);
       for (let i = 0; i < bucketCnt; i++) {
@@ -701,7 +726,9 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   /** The value stored for key, or undefined. */
   get(key: K): V | undefined {
     this.prepareKey(key);
-    if (Atomics.load(this.i32, hCount) === 0) return undefined;
+    // A racy early out, as Go's: the seqlock below decides.
+    if (this.i32[hCount] === 0) return undefined;
+    this.sync();
     const code = 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE';
     const seq = this.readBegin(code, key);
     let value: unknown;
@@ -718,7 +745,8 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   /** True when key is in the map. */
   has(key: K): boolean {
     this.prepareKey(key);
-    if (Atomics.load(this.i32, hCount) === 0) return false;
+    if (this.i32[hCount] === 0) return false;
+    this.sync();
     const code = 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE';
     const seq = this.readBegin(code, key);
     let found = false;
@@ -740,6 +768,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     this.prepareValue(value);
     this.beginWrite(key);
     try {
+      this.sync();
       this.hashPrepared();
       const found = this.lookup();
       if (!this.reserve(found, true)) this.full(key);
@@ -849,18 +878,19 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     }
     if (withValue && !found) overflow += 1; // the insert may need an overflow bucket
     let ok = true;
-    if (withValue && !found && this.keyArenaBytes() > 0) ok = (this.keyBlock = this.heap.alloc(this.keyArenaBytes(), blockString, this.u8)) !== 0;
+    if (withValue && !found && this.keyArenaBytes() > 0) ok = (this.keyBlock = this.heap.alloc(this.keyArenaBytes(), blockString)) !== 0;
     const valueBytes = withValue ? this.valueArenaBytes() : 0;
     if (ok && valueBytes > 0) {
-      ok = (this.valueBlock = this.heap.alloc(valueBytes, this.vTag === valueString ? blockString : blockSerialized, this.u8)) !== 0;
+      ok = (this.valueBlock = this.heap.alloc(valueBytes, this.vTag === valueString ? blockString : blockSerialized)) !== 0;
     }
     if (ok && growB >= 0) ok = (this.newArray = this.allocArray(growB)) !== 0;
     for (let n = overflow - spare; ok && n > 0; n--) {
-      const block = this.heap.alloc(bucketBytes, blockOverflowBucket, this.u8);
+      const block = this.heap.alloc(bucketBytes, blockOverflowBucket);
       if (block === 0) ok = false;
       else this.pool.push(block);
     }
     if (!ok) this.releaseReservations();
+    this.adoptGrowth();
     return ok;
   }
 
@@ -878,7 +908,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
 
   /** Buckets in a chain: an upper bound on the overflow buckets evacuating it can take. */
   private chainLength(b: number): number {
-    const maxChain = this.maxChain();
+    const maxChain = this.maxChainLength;
     let n = 0;
     for (; b !== 0; b = this.i32[(b + bOverflow) >> 2]!) {
       this.checkBucket(b);
@@ -898,6 +928,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     if (Atomics.load(this.i32, hCount) === 0) return false;
     this.beginWrite(key);
     try {
+      this.sync();
       this.hashPrepared();
       if (this.i32[hOldBuckets] !== 0 && !this.reserve(true, false)) {
         // No room for growWork's evacuation: delete where the key is, without evacuating.
@@ -991,6 +1022,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     if (Atomics.load(this.i32, hCount) === 0) return;
     this.beginWrite(undefined);
     try {
+      this.sync();
       this.loopEpoch++;
       this.liveLoops = 0;
       this.heap.flushDeferred();
@@ -1040,7 +1072,8 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   /** A new, empty array of 2^B buckets, its spare room kept for overflow buckets; 0 when it does not fit. */
   private allocArray(B: number): number {
     const nbuckets = 1 << B;
-    const arr = this.heap.alloc(arrayHeaderBytes + nbuckets * bucketBytes, blockBucketArray, this.u8);
+    const arr = this.heap.alloc(arrayHeaderBytes + nbuckets * bucketBytes, blockBucketArray);
+    this.adoptGrowth();
     if (arr === 0) return 0;
     this.i32[(arr + aNbuckets) >> 2] = nbuckets;
     this.i32[(arr + aCapacity) >> 2] = Math.floor((this.heap.payloadBytes(arr) - arrayHeaderBytes) / bucketBytes);
@@ -1242,6 +1275,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   stepIterator(it: StoreIterator<K, V>): boolean {
     const code = 'ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE';
     if (it.token.epoch !== this.loopEpoch) return false; // this thread cleared the map
+    this.sync();
     const seq = this.readBegin(code, undefined);
     this.observe(seq);
     if (it.started && it.foreignWrites !== this.foreignWrites) this.fail(code, undefined);
@@ -1298,7 +1332,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     let i = it.i;
     let checkBucket = it.checkBucket;
     const itMask = (1 << it.B) - 1;
-    const maxChain = this.maxChain();
+    const maxChain = this.maxChainLength;
     let steps = 0;
     for (;;) {
       if (b === 0) {
@@ -1362,6 +1396,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
 
   /** Sizes, load, memory; read without a lock (throws Go's read error if a write overlapped). */
   stats(): SharedStoreStats {
+    this.sync();
     const code = 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE';
     const seq = this.readBegin(code, undefined);
     let stats: SharedStoreStats | undefined;
@@ -1409,6 +1444,7 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
    * free lists, arena totals). Call it when no thread writes (it throws Go's read error if one did).
    */
   checkInvariants(): void {
+    this.sync();
     const code = 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE';
     const seq = this.readBegin(code, undefined);
     try {

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MapFullError } from '../../../lib/runtime/errors.js';
 import { GoMap } from '../../../lib/runtime/go-map.js';
 import type { SharedGoMap } from '../../../lib/runtime/shared/go-map-shared.js';
+import { SharedStore } from '../../../lib/runtime/shared/store.js';
 import { seededUint32 } from '../../helpers/random.js';
 
 function snapshot<K, V>(map: SharedGoMap<K & (string | number | bigint), V>): Map<K, V> {
@@ -65,6 +66,36 @@ describe('a full map', () => {
       map.checkInvariants();
       expect(map.stats().arenaBlocks).toBe(0);
     }
+  });
+
+  it('deletes in place, without evacuating, when a grow is under way and there is no room for its evacuation', () => {
+    // Reachable only when the new array's spare buckets are used up and the heap is full: forced
+    // here by refusing every reservation, which is what a full heap does.
+    const store = SharedStore.create<number, string>({}, 'GoMap.shared');
+    const model = new Map<number, string>();
+    let k = 0;
+    // 1664 keys fill 256 buckets to 6.5: the next insert starts a grow to 512.
+    while (k <= 1664) {
+      store.set(k, `v${k}`);
+      model.set(k, `v${k++}`);
+    }
+    expect(store.stats()).toMatchObject({ B: 9, growing: true });
+    (store as unknown as { reserve: () => boolean }).reserve = () => false;
+    for (let n = 0; n < k; n += 3) {
+      expect(store.delete(n)).toBe(true);
+      model.delete(n);
+      expect(store.delete(n)).toBe(false);
+    }
+    expect(store.stats().growing).toBe(true);
+    store.checkInvariants();
+    expect(new Map(store.entries())).toEqual(model);
+    delete (store as unknown as { reserve?: unknown }).reserve; // the prototype's again: the grow completes
+    for (let n = 1; n < k; n += 3) {
+      expect(store.delete(n)).toBe(true);
+      model.delete(n);
+    }
+    store.checkInvariants();
+    expect(new Map(store.entries())).toEqual(model);
   });
 
   it('refuses a value larger than the whole buffer may grow to', () => {

@@ -188,6 +188,21 @@ describe('GoMap.shared against Map (one thread)', () => {
     map.checkInvariants();
   });
 
+  it('ends a loop with Go\'s iteration error when another attachment of the buffer writes between its steps', () => {
+    const map = GoMap.shared<number, number>({ name: 'twice' });
+    for (let k = 0; k < 100; k++) map.set(k, k);
+    const other = GoMap.attach<number, number>(map.handle);
+    const it = map.keys();
+    it.next();
+    other.set(1000, 1000); // as another thread would: it may free what the loop stands in
+    expect(() => it.next()).toThrow(expect.objectContaining({ code: 'ERR_CONCURRENT_MAP_ITERATION_AND_MAP_WRITE', message: 'concurrent map iteration and map write', mapName: 'twice' }));
+    expect(it.next()).toEqual({ value: undefined, done: true });
+    // Reads and new loops are fine: nothing was in progress.
+    expect(map.get(1000)).toBe(1000);
+    expect([...map.keys()]).toHaveLength(101);
+    map.checkInvariants();
+  });
+
   it('starts loops at random places, like GoMap', () => {
     const map = GoMap.shared<number, number>();
     for (let k = 0; k < 100; k++) map.set(k, k);
