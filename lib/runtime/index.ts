@@ -27,6 +27,12 @@ export {
 } from './safe-map.js';
 export { ShardedMap, type ShardedMapOptions, type ShardStats } from './sharded-map.js';
 export {
+  SharedSafeMap,
+  SharedShardedMap,
+  type SharedSafeMapOptions,
+  type SharedShardedMapOptions,
+} from './shared/safe-map-shared.js';
+export {
   GoMap,
   NilMapError,
   bucketsForHint,

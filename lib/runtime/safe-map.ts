@@ -27,6 +27,9 @@ import { ConcurrentMapError, describeKey, heldKeyWriteCause, SafeMapError, type 
 import { GoMap } from './go-map.js';
 import { checkRaceOption, MapRaceMonitor, watchAccesses, type RaceModeOptions } from './race-detector.js';
 import { isRaceModeRequested } from './race-flag.js';
+import type { SharedMapHandle } from './shared/handle.js';
+import { SharedSafeMap, type SharedSafeMapOptions } from './shared/safe-map-shared.js';
+import type { SharedKey } from './shared/store.js';
 import {
   acquireSections,
   checkLockOptions,
@@ -97,7 +100,19 @@ export interface LockHandle<View> {
 // The sections held by the current async context, across every SafeMap and ShardedMap: those of
 // callback sections (set by AsyncLocalStorage.run around the callback) and of lock handles (set by
 // enterWith in the context that binds or uses the handle, see Handle.claim).
-const heldSections = new AsyncLocalStorage<readonly Section<unknown>[]>();
+export const heldSections = new AsyncLocalStorage<readonly HeldSection[]>();
+
+/**
+ * What the storage lists: a Section of locks.ts, or a section of a shared map (shared/safe-map-shared.ts),
+ * whose `table` is the lock of one of its shards. A map knows its own sections by their tables.
+ */
+export interface HeldSection {
+  readonly released: boolean;
+  readonly table: object;
+  /** The keys it holds, or null for the whole table. */
+  readonly keys: readonly unknown[] | null;
+  readonly write: boolean;
+}
 
 /*
  * The storage costs only while it can matter. On Node 20 an enabled AsyncLocalStorage keeps
@@ -117,14 +132,14 @@ let liveHolds = 0;
 let tracking = false;
 let switchOffScheduled = false;
 let trackingStarts = 0;
-const noSections: readonly Section<unknown>[] = [];
+export const noSections: readonly HeldSection[] = [];
 
 /**
  * A hold begins. Switching tracking on happens before the hold's promises are made: on Node 20 a
  * promise made while the hooks are off is not tracked, and enterWith() in its continuation would
  * mark whatever context ran last instead of the continuation alone (Handle.claim relies on it).
  */
-function holdBegins(): void {
+export function holdBegins(): void {
   liveHolds++;
   if (tracking) return;
   tracking = true;
@@ -135,7 +150,7 @@ function holdBegins(): void {
 }
 
 /** A hold ends; the last one schedules the switch-off. */
-function holdEnds(): void {
+export function holdEnds(): void {
   liveHolds--;
   if (liveHolds !== 0 || switchOffScheduled) return;
   switchOffScheduled = true;
@@ -150,7 +165,7 @@ function switchTrackingOff(): void {
 }
 
 /** `outer`'s sections that are still held, then `sections`: the store of a nested context. */
-function nestedSections(outer: readonly Section<unknown>[] | undefined, sections: readonly Section<unknown>[]): readonly Section<unknown>[] {
+export function nestedSections(outer: readonly HeldSection[] | undefined, sections: readonly HeldSection[]): readonly HeldSection[] {
   if (outer === undefined || outer.length === 0) return sections;
   const live = outer.filter((section) => !section.released);
   return live.length === 0 ? sections : [...live, ...sections];
@@ -189,12 +204,12 @@ export function constructorArguments<O extends object>(
 }
 
 /** Whether `await value` would wait: a promise or another thenable (reading `then` may throw). */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   if (value instanceof Promise) return true;
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
 
-function sameValueZero(a: unknown, b: unknown): boolean {
+export function sameValueZero(a: unknown, b: unknown): boolean {
   return a === b || (a !== a && b !== b);
 }
 
@@ -213,7 +228,7 @@ class Held<K> {
     /** The keys in scope: 'one' (the key of the only section), a set of them, or null for the whole map. */
     private readonly scope: 'one' | ReadonlySet<K> | null,
     /** The sections the requesting context held already (of other maps), from its AsyncLocalStorage. */
-    readonly outer: readonly Section<unknown>[] | undefined,
+    readonly outer: readonly HeldSection[] | undefined,
   ) {
     holdBegins();
   }
@@ -405,7 +420,7 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
    * Refuses a lock asked for from inside a section of this map, which would wait for itself.
    * Returns the sections the current context holds (of other maps, or released).
    */
-  private refuseReentry(what: string): readonly Section<unknown>[] | undefined {
+  private refuseReentry(what: string): readonly HeldSection[] | undefined {
     const held = heldSections.getStore();
     if (held === undefined) return undefined;
     for (const section of held) {
@@ -719,7 +734,7 @@ const identity = <T>(value: T): T => value;
 abstract class Request<K, T> extends AsyncResource implements Waiting<Section<K>[]> {
   /** What the Held will cover: set by enter(). */
   covered: 'one' | ReadonlySet<K> | null = 'one';
-  outer: readonly Section<unknown>[] | undefined;
+  outer: readonly HeldSection[] | undefined;
   readonly promise: Promise<T>;
   protected resolve!: (value: T) => void;
   protected reject!: (error: unknown) => void;
@@ -914,7 +929,7 @@ class Handle<K, V, View> implements LockHandle<View> {
 }
 
 /** Waits for a promise unless the bound ends first. */
-function waitWithin<T>(promise: Promise<T>, bound: WaitBound): Promise<T> {
+export function waitWithin<T>(promise: Promise<T>, bound: WaitBound): Promise<T> {
   bound.check();
   return new Promise<T>((resolve, reject) => {
     const stop = bound.onEnd(reject);
@@ -935,20 +950,39 @@ function waitWithin<T>(promise: Promise<T>, bound: WaitBound): Promise<T> {
 
 const DELETED: unique symbol = Symbol('deleted');
 
+/** What a SectionView needs of a section: which keys it covers, and whether it has ended. */
+export interface ViewScope<K> {
+  covers(key: K): boolean;
+  readonly released: boolean;
+  /** A whole-map section. */
+  readonly whole: boolean;
+}
+
+/** What a SectionView reads and writes: a Map, a GoMap, or a shared map's store. */
+export interface ViewStore<K, V> {
+  get(key: K): V | undefined;
+  has(key: K): boolean;
+  set(key: K, value: V): unknown;
+  delete(key: K): boolean;
+  clear(): void;
+  readonly size: number;
+  [Symbol.iterator](): Iterator<[K, V]>;
+}
+
 /**
  * The view a section reads and writes through: its keys only, and only while it holds them. A
  * writer's view keeps its writes to itself (and reads them back) until commit() applies them.
  */
-class SectionView<K, V> implements SafeMapView<K, V> {
+export class SectionView<K, V> implements SafeMapView<K, V> {
   private readonly pending = new Map<K, V | typeof DELETED>();
   private cleared = false;
 
   constructor(
     private readonly mapName: string,
-    private readonly held: Held<K>,
+    private readonly held: ViewScope<K>,
     private readonly writable: boolean,
-    private readonly storeOf: (key: K) => Map<K, V>,
-    private readonly allStores: () => Map<K, V>[],
+    private readonly storeOf: (key: K) => ViewStore<K, V>,
+    private readonly allStores: () => ViewStore<K, V>[],
   ) {}
 
   get [Symbol.toStringTag](): string {
@@ -983,7 +1017,7 @@ class SectionView<K, V> implements SafeMapView<K, V> {
     }
   }
 
-  private wholeMap(what: string): Map<K, V>[] {
+  private wholeMap(what: string): ViewStore<K, V>[] {
     this.checkHeld();
     if (!this.held.whole) {
       throw new SafeMapError('ERR_KEY_NOT_LOCKED', `${this.mapName}: ${what} needs a whole-map section (scope null)`);
@@ -1087,6 +1121,20 @@ class SectionView<K, V> implements SafeMapView<K, V> {
 export class SafeMap<K, V> extends GuardedMap<K, V> {
   private readonly store: Map<K, V>;
   private readonly locks: LockTable<K>;
+
+  /**
+   * A SafeMap in shared memory, for several worker_threads: one store (Go's layout in a growable
+   * SharedArrayBuffer) under one reader/writer lock across threads. Post `map.handle` to a worker
+   * and open it there with `SafeMap.attach(handle)`. See docs/runtime.md, "Shared memory (worker_threads)".
+   */
+  static shared<K extends SharedKey = SharedKey, V = unknown>(options?: SharedSafeMapOptions): SharedSafeMap<K, V> {
+    return SharedSafeMap.create<K, V>(options);
+  }
+
+  /** The SafeMap.shared of `handle` (its `map.handle`, posted from another thread), in this thread: same memory. */
+  static attach<K extends SharedKey = SharedKey, V = unknown>(handle: SharedMapHandle): SharedSafeMap<K, V> {
+    return SharedSafeMap.attach<K, V>(handle);
+  }
 
   constructor(options?: SafeMapOptions);
   constructor(entries?: Iterable<readonly [K, V]> | null, options?: SafeMapOptions);

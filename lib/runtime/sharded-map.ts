@@ -6,6 +6,9 @@
 import { hashKey, randomSeed } from './hash.js';
 import { describeValue } from './locks.js';
 import { constructorArguments, GuardedMap, type SafeMapOptions } from './safe-map.js';
+import type { SharedMapHandle } from './shared/handle.js';
+import { SharedShardedMap, type SharedShardedMapOptions } from './shared/safe-map-shared.js';
+import type { SharedKey } from './shared/store.js';
 
 /** Options of `new ShardedMap(...)`. */
 export interface ShardedMapOptions extends SafeMapOptions {
@@ -48,6 +51,21 @@ export class ShardedMap<K, V> extends GuardedMap<K, V> {
   private readonly mask: number;
   private readonly seedLo = randomSeed();
   private readonly seedHi = randomSeed();
+
+  /**
+   * A ShardedMap in shared memory, for several worker_threads: N stores (Go's layout in growable
+   * SharedArrayBuffers), each under its own reader/writer lock across threads. Post `map.handle`
+   * to a worker and open it there with `ShardedMap.attach(handle)`. See docs/runtime.md, "Shared
+   * memory (worker_threads)".
+   */
+  static shared<K extends SharedKey = SharedKey, V = unknown>(options?: SharedShardedMapOptions): SharedShardedMap<K, V> {
+    return SharedShardedMap.create<K, V>(options);
+  }
+
+  /** The ShardedMap.shared of `handle` (its `map.handle`, posted from another thread), in this thread: same memory. */
+  static attach<K extends SharedKey = SharedKey, V = unknown>(handle: SharedMapHandle): SharedShardedMap<K, V> {
+    return SharedShardedMap.attach<K, V>(handle);
+  }
 
   constructor(options?: ShardedMapOptions);
   constructor(entries?: Iterable<readonly [K, V]> | null, options?: ShardedMapOptions);

@@ -238,6 +238,8 @@ class Acquisition {
   /** It holds the writer flag and waits for readers to leave. */
   draining = false;
   drainSeq = 0;
+  /** Made by a synchronous (blocking) call. */
+  sync = false;
   constructor(readonly write: boolean) {}
 }
 
@@ -262,6 +264,8 @@ export class SharedRWLock {
   /** The acquisition of this thread that has the writer flag (draining or holding). */
   private flag: Acquisition | undefined;
   private flagHeld = false;
+  /** Acquisitions of this thread counted in WAITING. */
+  private waitingHere = 0;
 
   constructor(
     private readonly space: LockSpace,
@@ -308,7 +312,12 @@ export class SharedRWLock {
     }
     Atomics.add(words, count, 1);
     const state = Atomics.load(words, this.base + STATE);
-    if (state === 0 && Atomics.load(words, this.base + WAITING) === 0) {
+    // An asynchronous reader defers to writers waiting in other threads. A synchronous one does
+    // not: the writers it would defer to may be tasks of threads that are themselves blocked in
+    // a synchronous read deferring to this thread's waiting writers, and none could ever move.
+    // Once a writer has the flag, every reader waits (writers cannot starve: they take the flag
+    // with one compareExchange, whatever the readers do).
+    if (state === 0 && (acq.sync || Atomics.load(words, this.base + WAITING) <= this.waitingHere)) {
       this.took(false);
       return true;
     }
@@ -349,6 +358,7 @@ export class SharedRWLock {
       acq.observed = state;
       if (!acq.counted) {
         acq.counted = true;
+        this.waitingHere++;
         Atomics.add(words, this.base + WAITING, 1);
       }
       return false;
@@ -363,6 +373,7 @@ export class SharedRWLock {
     this.space.holds++;
     if (acq.counted) {
       acq.counted = false;
+      this.waitingHere--;
       Atomics.sub(words, this.base + WAITING, 1);
     }
   }
@@ -437,6 +448,7 @@ export class SharedRWLock {
     const words = this.space.words;
     if (acq.counted) {
       acq.counted = false;
+      this.waitingHere--;
       Atomics.sub(words, this.base + WAITING, 1);
       Atomics.notify(words, this.base + STATE); // readers deferring to this writer may go
     }
@@ -518,10 +530,27 @@ export class SharedRWLock {
   }
 
   private acquireSync(acq: Acquisition, timeout: number, what: string): void {
+    acq.sync = true;
+    this.waitSync(acq, timeout, what, () => this.step(acq));
+  }
+
+  /**
+   * For a synchronous write of this thread while a task of it has the writer flag and waits for
+   * other threads' readers to leave: blocks until they have (none can come in: the flag is set),
+   * up to `timeout` ms. The flag stays the task's.
+   */
+  awaitReadersSync(timeout = this.space.syncTimeout, what = 'awaitReadersSync'): void {
+    const acq = this.flag;
+    if (acq === undefined) throw new Error(`${this.name}: awaitReadersSync() without the writer flag`);
+    if (this.flagHeld) return;
+    this.waitSync(acq, timeout, what, () => this.drained(acq));
+  }
+
+  private waitSync(acq: Acquisition, timeout: number, what: string, step: () => boolean): void {
     const words = this.space.words;
     const deadline = Date.now() + timeout;
     try {
-      while (!this.step(acq)) {
+      while (!step()) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw this.timeoutError(what, timeout, acq.write);
         const [index, value] = this.waitTarget(acq);
@@ -530,14 +559,15 @@ export class SharedRWLock {
         if (outcome === 'timed-out' && acq.draining) this.checkReaders();
       }
     } catch (error) {
-      this.abandon(acq);
+      if (acq.sync) this.abandon(acq); // (awaitReadersSync: the flag stays the task's)
       throw error;
     }
   }
 
-  /** One attempt at a read share, no waiting. */
+  /** One attempt at a read share, no waiting (not deferring to waiting writers). */
   tryReadLock(): boolean {
     const acq = new Acquisition(false);
+    acq.sync = true;
     return this.stepRead(acq);
   }
 
@@ -552,21 +582,30 @@ export class SharedRWLock {
 
   /** Takes a read share, waiting with Atomics.waitAsync (the event loop keeps running). */
   readLock(options?: LockOptions, what = 'readLock'): Promise<void> {
-    return this.acquireAsync(new Acquisition(false), options, what);
+    return this.acquireThen(false, options, what, noop);
   }
 
   /** Takes the write lock, waiting with Atomics.waitAsync (the event loop keeps running). */
   writeLock(options?: LockOptions, what = 'writeLock'): Promise<void> {
-    return this.acquireAsync(new Acquisition(true), options, what);
+    return this.acquireThen(true, options, what, noop);
   }
 
-  private acquireAsync(acq: Acquisition, options: LockOptions | undefined, what: string): Promise<void> {
+  /**
+   * Takes the lock (waiting with Atomics.waitAsync) and calls granted() in the same step as the
+   * grant, before any other code of this thread runs: the lock is never held idle while other
+   * tasks of the thread run, one of which could block the thread in a synchronous wait that a
+   * thread waiting for this lock holds up. Resolves to what granted() returns (it owns the lock
+   * from then on); a failed wait rejects and granted() is not called.
+   */
+  acquireThen<T>(write: boolean, options: LockOptions | undefined, what: string, granted: () => T): Promise<Awaited<T>> {
+    const acq = new Acquisition(write);
+    let held: boolean;
     try {
       if (options !== undefined) checkLockOptions(`${this.name}.${what}`, options);
       if (options?.signal?.aborted === true) {
         throw new SafeMapError('ERR_LOCK_ABORTED', `${this.name}.${what}: aborted before waiting for the lock`, { cause: options.signal.reason });
       }
-      if (this.step(acq)) return Promise.resolve();
+      held = this.step(acq);
     } catch (error) {
       try {
         this.abandon(acq);
@@ -574,6 +613,13 @@ export class SharedRWLock {
         // the error that ended the attempt is the one to report
       }
       return Promise.reject(error);
+    }
+    if (held) {
+      try {
+        return Promise.resolve(granted());
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
     const bounded = options !== undefined && (options.signal !== undefined || options.timeout !== undefined);
     const end: WaitEnd = { error: undefined };
@@ -586,10 +632,10 @@ export class SharedRWLock {
         Atomics.notify(this.space.words, index); // wake our own wait (others re-check and sleep again)
       });
     }
-    return this.waitLoop(acq, end).finally(() => bound?.dispose());
+    return this.waitLoop(acq, end, bound, granted);
   }
 
-  private async waitLoop(acq: Acquisition, end: WaitEnd): Promise<void> {
+  private async waitLoop<T>(acq: Acquisition, end: WaitEnd, bound: WaitBound | undefined, granted: () => T): Promise<Awaited<T>> {
     const words = this.space.words;
     try {
       for (;;) {
@@ -605,13 +651,16 @@ export class SharedRWLock {
         if (end.error !== undefined) throw end.error;
         beatAll();
         if (outcome === 'timed-out' && acq.draining) this.checkReaders();
-        if (this.step(acq)) return;
+        if (this.step(acq)) break;
         if (!wait.async) await new Promise(setImmediate); // the word changed under us: let others run
       }
     } catch (error) {
+      bound?.dispose();
       this.abandon(acq);
       throw error;
     }
+    bound?.dispose();
+    return await granted();
   }
 
   // ---- release ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SafeMapError } from '../../../lib/runtime/errors.js';
 import { LockSpace, type SharedRWLock } from '../../../lib/runtime/shared/lock.js';
-import { bundleLockModule, TestWorker } from './lock-harness.js';
+import { bundleLockModule, TestWorker } from './harness.js';
 
 const COUNTER = 0;
 const INSIDE = 1;

@@ -1,5 +1,5 @@
-// What the shared-lock tests share: the lock module bundled for workers (they cannot import
-// TypeScript), and starting workers that report through messages.
+// What the shared-map tests share: the lock module bundled for workers (they cannot import
+// TypeScript; the map tests' workers import dist/ instead), and workers that report through messages.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
