@@ -18,6 +18,9 @@
 //   judged against the baseline's stronger form too. With k clients it uses k + 1 threads.
 // - sharedmap (npm), a SharedArrayBuffer hash map with per-line locks: string keys and values only,
 //   so integer keys go as their decimal strings and values come back as strings.
+// - a Map per thread, not shared: each thread runs the same operations on a private Map. No
+//   contender can scale better than this control; on a machine whose cores are busy with other
+//   work, its own 2 / 1 ratio shows how much a second thread could gain at all.
 //
 // A measurement: the main thread builds a fresh map of 10,000 keys (integer or `key:i` strings,
 // value = index) and starts k worker threads that attach it and warm up on it; the workers wait
@@ -48,6 +51,8 @@ const ROUNDS = quick ? 2 : 5;
 const MEASURE_MS = quick ? 60 : 250;
 const KEY_COUNT = 10_000;
 const WARMUP_OPS = { sync: 50_000, owner: 2000 };
+/** At most this many operations per worker (8 MB of them), whatever the calibration says. */
+const MAX_OPS = 2_000_000;
 const SET_SHARE = 0.1;
 const TARGETS = { vsOwner: 20, scaling: 1.6 };
 const RUNTIME = new URL('../dist/runtime/index.js', import.meta.url).href;
@@ -87,6 +92,7 @@ const CONTENDERS = [
   { id: 'owner thread, 1 in flight', kind: 'owner', depth: 1 },
   { id: 'owner thread, 16 in flight', kind: 'owner', depth: 16 },
   { id: 'sharedmap (npm)', kind: 'sharedmap', missing: await sharedmapMissing() },
+  { id: 'Map per thread (not shared)', kind: 'private' },
 ];
 const OWNER_IDS = CONTENDERS.filter((c) => c.kind === 'owner').map((c) => c.id);
 const running = CONTENDERS.filter((c) => c.missing === undefined);
@@ -144,6 +150,8 @@ async function setUp(contender, keyKind, threads) {
       const check = () => checkMap(contender.id, { get: (key) => Number(map.get(String(key))), size: map.length }, keyKind);
       return { targets: Array(threads).fill(map), transfer: () => [], check, dispose: async () => {} };
     }
+    case 'private':
+      return { targets: Array(threads).fill(null), transfer: () => [], check: () => {}, dispose: async () => {} };
     case 'owner': {
       const owner = new Worker(new URL('./shared-map.owner.js', import.meta.url), { workerData: { keyKind, keyCount: KEY_COUNT } });
       const channels = Array.from({ length: threads }, () => new MessageChannel());
@@ -213,7 +221,7 @@ async function calibrate() {
   for (const contender of running) {
     const start = contender.kind === 'owner' ? 2000 : 50_000;
     const opsPerSecond = await measure(contender, 'integer', 1, start);
-    perWorker[contender.id] = Math.max(1000, Math.round((opsPerSecond * MEASURE_MS) / 1000));
+    perWorker[contender.id] = Math.min(MAX_OPS, Math.max(1000, Math.round((opsPerSecond * MEASURE_MS) / 1000)));
     progress(`calibrated ${contender.id}: ${perWorker[contender.id]} ops per worker`);
   }
   return perWorker;
@@ -278,6 +286,15 @@ for (const { id: keyKind } of KEY_KINDS) {
   }
 }
 
+/** What a second thread could gain at all on this machine now: the unshared control's 2 / 1. */
+const CONTROL = 'Map per thread (not shared)';
+const ceiling = KEY_KINDS.map(({ id: keyKind }) => ({ keyKind, ratio: pairedRatio(figures(CONTROL, keyKind, 2), figures(CONTROL, keyKind, 1)) })).filter((c) => c.ratio !== undefined);
+const ceilingLine =
+  ceiling.length === 0
+    ? undefined
+    : `machine's ceiling, ${CONTROL} 2 threads / 1 thread: ${ceiling.map((c) => `${times(c.ratio)} (${c.keyKind} keys)`).join(', ')}` +
+      (ceiling.some((c) => c.ratio < TARGETS.scaling) ? ` — below ${TARGETS.scaling}×: the cores were not free, so no map could meet the scaling target in this run` : '');
+
 const count = (n) => n.toLocaleString('en-US');
 const metadata = {
   ...machine(),
@@ -315,6 +332,7 @@ lines.forEach((line, i) => {
 });
 console.log('');
 for (const j of judgements) console.log(`target ${j.what} ≥ ${j.target}×: ${times(j.ratio)} ${j.result}`);
+if (ceilingLine !== undefined) console.log(ceilingLine);
 if (judgements.length === 0) console.log('targets: not judged (ShardedMap.shared / SafeMap.shared not measured)');
 
 // The README's view.
@@ -323,6 +341,7 @@ console.log('');
 console.log('<!-- shared-map-bench:start -->');
 console.log(
   `Operations per second (median of ${ROUNDS} rounds), ${count(KEY_COUNT)} keys, 90% get / 10% set; ` +
+    `2 / 1 is the median of the per-round ratios, so it need not equal the ratio of the medians. ` +
     `Node ${metadata.node}, ${metadata.cpu}, ${cores} cores, load average ${load(loadBefore)} at the start, \`${command}\`.`,
 );
 console.log('');
@@ -331,7 +350,8 @@ console.log(md(header.map((_, i) => (i < 2 ? '---' : '---:'))));
 for (const line of lines) console.log(md(line));
 console.log('');
 for (const j of judgements) console.log(`- ${j.what}: ${times(j.ratio)} (target ≥ ${j.target}×) **${j.result}**`);
+if (ceilingLine !== undefined) console.log(`- ${ceilingLine}`);
 console.log('<!-- shared-map-bench:end -->');
 
-const file = writeResults('shared-map', quick, { ...metadata, rows, judgements, opsPerSecond });
+const file = writeResults('shared-map', quick, { ...metadata, rows, judgements, ceiling, opsPerSecond });
 progress(`wrote ${file}`);

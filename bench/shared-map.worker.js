@@ -9,7 +9,7 @@
 //   change);
 // - control: Int32Array over a SharedArrayBuffer; control[0] turns 1 at the barrier's release;
 // - target: what to attach, by contender.kind: a runtime map's handle, sharedmap's object, or a
-//   MessagePort to the owner thread.
+//   MessagePort to the owner thread (for 'private', nothing: the worker fills a Map of its own).
 //
 // A set writes keyIndex + keyCount × (worker + 1), so every value ever in the map is congruent to
 // its key's index modulo keyCount; every get checks that (a torn or misplaced value is counted in
@@ -91,6 +91,8 @@ async function attach() {
     }
     case 'owner':
       return ownerClient(target);
+    case 'private':
+      return new Map(keys.map((key, i) => [key, i]));
     default:
       throw new TypeError(`unknown contender kind ${contender.kind}`);
   }

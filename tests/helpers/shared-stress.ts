@@ -2,7 +2,8 @@
  * Stress runs of a shared map from real worker_threads: K workers attach one map's handle
  * (`X.attach(handle)` from the built runtime), wait at a barrier so that they really start
  * together, and run N mixed operations each, drawn from a seeded PRNG, so a failing run replays.
- * Each worker reports what it did; the caller checks the map afterwards (counters, invariants).
+ * Each worker reports what it did and detaches the map if it can (`detach()`); the caller checks
+ * the map afterwards (counters, invariants).
  *
  * The worker is tests/runtime/shared/workers/stress-worker.mjs; it imports the runtime from
  * `runtime` (dist/runtime/index.js by default: run `npm run build` first).
@@ -75,6 +76,8 @@ export interface StressWorkerResult {
   errorCount: number;
   /** From the barrier's release to this worker's last operation. */
   ms: number;
+  /** Whether the worker detached the map at the end (maps that have `detach()`). */
+  detached: boolean;
 }
 
 /** The key with index i, as the workers spell it: read counters back with `map.get(stressKey(...))`. */

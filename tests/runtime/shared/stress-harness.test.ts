@@ -125,3 +125,18 @@ describe('runSharedStress on GoMap.shared', () => {
     await expect(runSharedStress({ handle: map.handle, type: 'ShardedMap', workers: 1, ops: 10, mix: { get: 1 }, keys: 10 })).rejects.toThrow(/stress worker 0 \(ShardedMap\) failed/u);
   });
 });
+
+describe('runSharedStress on ShardedMap.shared', () => {
+  // increments are counted per key, so a caller can check that none was lost
+  it("reports each worker's increments per key; their sums are the counters, and the workers detach", async () => {
+    const keys = 16;
+    const map = runtime.ShardedMap.shared<number, number>({ name: 'stress counters', shards: 4 });
+    const results = await runSharedStress({ handle: map.handle, type: 'ShardedMap', workers: 3, ops: 3000, mix: { increment: 3, get: 1 }, keys, seed: 11 });
+    for (const r of results) expect(r).toMatchObject({ badReads: 0, errorCount: 0, detached: true });
+    const total = results.reduce((sum, r) => sum + r.counts.increment, 0);
+    expect(results.flatMap((r) => r.increments).reduce((a, b) => a + b, 0)).toBe(total);
+    for (let i = 0; i < keys; i++) expect(map.get(i)).toBe(results.reduce((sum, r) => sum + r.increments[i]!, 0));
+    expect(map.attachedThreads()).not.toContain(results[0]!.threadId);
+    map.checkInvariants();
+  });
+});

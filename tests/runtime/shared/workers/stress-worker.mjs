@@ -69,4 +69,7 @@ for (let n = 0; n < kinds.length; n++) {
   control[1 + worker] = n + 1;
 }
 const ms = performance.now() - started;
-parentPort.postMessage({ result: { worker, threadId, seed, counts, increments, badReads, errors, errorCount, ms } });
+// A map that can let go of this thread (SafeMap.shared, ShardedMap.shared) does so, freeing its row.
+const detached = typeof map.detach === 'function';
+if (detached) map.detach();
+parentPort.postMessage({ result: { worker, threadId, seed, counts, increments, badReads, errors, errorCount, ms, detached } });
