@@ -4,6 +4,7 @@
  * "concurrent map writes", a read that overlaps another thread's write gets "concurrent map read
  * and map write", a loop that overlaps one gets "concurrent map iteration and map write".
  */
+import { ConcurrentMapError } from '../errors.js';
 import { checkHandle, makeHandle, sharedOptions, type SharedMapHandle } from './handle.js';
 import { SharedStore, type SharedKey, type SharedMapOptions, type SharedStoreStats } from './store.js';
 
@@ -108,5 +109,25 @@ export class SharedGoMap<K extends SharedKey = SharedKey, V = unknown> implement
   /** JSON.stringify gives `{}`, as for a native Map. */
   toJSON(): Record<string, never> {
     return {};
+  }
+
+  /**
+   * Node's util.inspect: shown like a native Map, named SharedGoMap (not as its handle and the
+   * bytes of its buffer). A write by another thread while it reads shows the size alone.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    depth: number,
+    options: { stylize?: (text: string, style: string) => string },
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    if (depth < 0) return options.stylize?.('[SharedGoMap]', 'special') ?? '[SharedGoMap]';
+    let entries: Map<K, V>;
+    try {
+      entries = new Map(this.#store.entries());
+    } catch (error) {
+      if (!(error instanceof ConcurrentMapError)) throw error;
+      return `SharedGoMap(${this.size}) <being written by another thread>`;
+    }
+    return inspect(entries, { ...options, depth }).replace(/^Map/u, 'SharedGoMap');
   }
 }

@@ -62,8 +62,6 @@ export const hArenaBytes = 15;
 /** Head of the list of blocks whose free waits for this thread's loops to end (store.ts). */
 export const hDeferredHead = 16;
 export const hDeferredBytes = 17;
-/** Overflow buckets in use (exact; Go's noverflow is an estimate above B = 16). */
-export const hOverflowBuckets = 18;
 /** Free-list heads, one per block size class k (block of 2^k bytes): word hFreeLists + k. */
 export const hFreeLists = 24;
 
@@ -72,14 +70,12 @@ export const heapBase = headerBytes;
 
 // Buckets.
 export const bucketBytes = 160;
-export const bTophash = 0;
 export const bKeyTag = 8;
 export const bValueTag = 16;
 export const bOverflow = 24;
 export const bExtraLink = 28;
 export const bKeys = 32;
 export const bValues = 96;
-export const slotBytes = 8;
 
 // Bucket array header (byte offsets from the array's payload).
 export const aNbuckets = 0;

@@ -94,6 +94,7 @@ import {
   hWriteSeq,
   keyBigint64,
   keyBigintText,
+  keyNone,
   keyNumber,
   keyString,
   layoutVersion,
@@ -648,6 +649,10 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     return seq;
   }
 
+  // The closing load orders the reads before it on x86 (loads are not reordered with loads); on
+  // weakly ordered CPUs a reader could in principle miss a write that began at its very end. An
+  // RMW here would close that gap but make every reader write the sequence word's cache line,
+  // which would stop reads from scaling across threads.
   private readEnd(seq: number, code: ConcurrentMapErrorCode, key: unknown): void {
     if (Atomics.load(this.i32, hWriteSeq) !== seq) this.fail(code, key);
   }
@@ -967,8 +972,8 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
   private removeCell(head: number, b: number, i: number): void {
     const keyBlock = this.arenaBlockOfKey(b, i);
     const valueBlock = this.arenaBlockOfValue(b, i);
-    this.u8[b + bKeyTag + i] = 0;
-    this.u8[b + bValueTag + i] = 0;
+    this.u8[b + bKeyTag + i] = keyNone;
+    this.u8[b + bValueTag + i] = valueUndefined;
     this.f64[(b + bKeys + i * 8) >> 3] = 0;
     this.f64[(b + bValues + i * 8) >> 3] = 0;
     this.u8[b + i] = emptyOne;

@@ -4,9 +4,12 @@
  * spaces are small so that grows, deletes, re-inserts and long chains are frequent; a churn phase
  * (delete the oldest key, insert a new one, the count flat) drives same-size grows.
  */
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { GoMap } from '../../../lib/runtime/go-map.js';
 import type { SharedGoMap } from '../../../lib/runtime/shared/go-map-shared.js';
+import { hFlags, hWriteSeq } from '../../../lib/runtime/shared/layout.js';
+import { SharedStore } from '../../../lib/runtime/shared/store.js';
 import { seededUint32 } from '../../helpers/random.js';
 
 type Key = number | string | bigint;
@@ -203,6 +206,24 @@ describe('GoMap.shared against Map (one thread)', () => {
     map.checkInvariants();
   });
 
+  it('stays shut after a writer died mid-write, until resetWriteFlag (the lock layer\'s recovery) reopens it', () => {
+    const store = SharedStore.create<string, number>({ name: 'orphan' }, 'SafeMap.shared');
+    store.set('a', 1);
+    // What a thread terminated inside set() leaves: hashWriting set and the sequence word odd.
+    const header = new Int32Array(store.buffer, 0, 16);
+    Atomics.or(header, hFlags, 4);
+    Atomics.add(header, hWriteSeq, 1);
+    expect(() => store.get('a')).toThrow(expect.objectContaining({ code: 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE', mapName: 'orphan' }));
+    expect(() => store.set('b', 2)).toThrow(expect.objectContaining({ code: 'ERR_CONCURRENT_MAP_WRITES' }));
+    expect(() => store.checkInvariants()).toThrow(expect.objectContaining({ code: 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE' }));
+    expect(store.resetWriteFlag()).toBe(true);
+    expect(store.resetWriteFlag()).toBe(false);
+    store.checkInvariants();
+    expect(store.get('a')).toBe(1);
+    store.set('b', 2);
+    expect(store.size).toBe(2);
+  });
+
   it('starts loops at random places, like GoMap', () => {
     const map = GoMap.shared<number, number>();
     for (let k = 0; k < 100; k++) map.set(k, k);
@@ -228,5 +249,7 @@ describe('GoMap.shared against Map (one thread)', () => {
     expect(map.name).toBe('hits');
     expect(map.handle).toMatchObject({ kind: 'maprace.shared', version: 1, type: 'GoMap', name: 'hits' });
     expect(() => map.forEach(42 as never)).toThrow(TypeError);
+    expect(inspect(map)).toMatch(/^SharedGoMap\(2\) \{ '(a' => 1, 'b' => 2|b' => 2, 'a' => 1) \}$/u);
+    expect(inspect({ nested: { deeper: map } }, { depth: 1 })).toBe('{ nested: { deeper: [SharedGoMap] } }');
   });
 });
