@@ -111,6 +111,12 @@ interface Shard<K extends SharedKey, V> {
   readonly sections: Set<SharedSection<K>>;
 }
 
+/**
+ * This thread's sections by lock: shared by every map object of the thread over the same memory
+ * (attach() twice gives two objects, one LockSpace and the same locks).
+ */
+const sectionsOf = new WeakMap<SharedRWLock, Set<SharedSection<unknown>>>();
+
 /** One shard's lock held by one section: what the section storage (safe-map.ts) lists. */
 class SharedSection<K> implements HeldSection {
   released = false;
@@ -120,14 +126,15 @@ class SharedSection<K> implements HeldSection {
     readonly table: SharedRWLock,
     readonly keys: readonly K[] | null,
     readonly write: boolean,
-    /** False for a compute's marker, which holds no lock (it only refuses re-entry from fn). */
-    readonly locked = true,
   ) {}
 
   covers(key: K): boolean {
     return this.keys === null || this.keys.some((held) => sameValueZero(held, key));
   }
 }
+
+/** The keys a section covers: 'one' (the only key of its only shard), a set of them, or null for the whole map. */
+type Covered<K> = 'one' | ReadonlySet<K> | null;
 
 /** The locks of one section across its shards, from the grant to release(). */
 class SharedHeld<K extends SharedKey> implements ViewScope<K> {
@@ -136,7 +143,7 @@ class SharedHeld<K extends SharedKey> implements ViewScope<K> {
   constructor(
     readonly shards: readonly Shard<K, unknown>[],
     readonly sections: readonly SharedSection<K>[],
-    private readonly scope: ReadonlySet<K> | null,
+    private readonly scope: Covered<K>,
     readonly outer: readonly HeldSection[] | undefined,
   ) {}
 
@@ -149,8 +156,10 @@ class SharedHeld<K extends SharedKey> implements ViewScope<K> {
   }
 
   covers(key: K): boolean {
-    if (this.scope === null) return true;
-    for (const held of this.scope) if (sameValueZero(held, key)) return true;
+    const scope = this.scope;
+    if (scope === null) return true;
+    if (scope === 'one') return sameValueZero(this.sections[0]!.keys![0], key);
+    for (const held of scope) if (sameValueZero(held, key)) return true;
     return false;
   }
 
@@ -214,7 +223,9 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
         store.resetWriteFlag();
         store.checkInvariants();
       };
-      return { index, store, lock, sections: new Set<SharedSection<K>>() };
+      let sections = sectionsOf.get(lock) as Set<SharedSection<K>> | undefined;
+      if (sections === undefined) sectionsOf.set(lock, (sections = new Set()));
+      return { index, store, lock, sections };
     });
     this.claims = new Claims(space, space.extraBase + X_CLAIMS, this.mapName);
     this.handle = makeHandle(type, name, [space.words.buffer as SharedArrayBuffer, ...stores.map((store) => store.buffer)]);
@@ -446,6 +457,14 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
 
   // ---- sections -------------------------------------------------------------------------------
 
+  private checkKey(key: K, what: string): K {
+    const type = typeof key;
+    if (type !== 'number' && type !== 'string' && type !== 'bigint') {
+      throw new TypeError(`${this.mapName}.${what}: a key must be a number, a string or a bigint, got ${describeValue(key)}`);
+    }
+    return key;
+  }
+
   /** Refuses a lock asked for from inside a section of this map (it would wait for itself). */
   private refuseReentry(what: string): readonly HeldSection[] | undefined {
     const held = heldSections.getStore();
@@ -462,13 +481,22 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
     return held;
   }
 
-  /** The shards a scope locks, in shard order, with their keys; and the keys in scope (null: all). */
-  private plan(scope: LockScope<K>, what: string): { steps: PlanStep<K>[]; covered: ReadonlySet<K> | null } {
+  /**
+   * The shards a scope locks, in shard order, with their keys; and the keys in scope ('one': the
+   * only key of the only step; null: all). A key of a type the store cannot hold is refused before
+   * any lock is taken, so that a section never fails half-committed for it.
+   */
+  private plan(scope: LockScope<K>, what: string): { steps: PlanStep<K>[]; covered: Covered<K> } {
     if (scope === null) return { steps: this.shards.map((shard) => ({ shard, keys: null })), covered: null };
-    const keys = new Set<K>(Array.isArray(scope) ? (scope as readonly K[]) : [scope as K]);
+    if (!Array.isArray(scope)) {
+      const key = this.checkKey(scope as K, what);
+      return { steps: [{ shard: this.shardFor(key) as Shard<K, unknown>, keys: [key] }], covered: 'one' };
+    }
+    const keys = new Set<K>(scope as readonly K[]);
     if (keys.size === 0) throw new TypeError(`${this.mapName}.${what}: the scope names no key (use null for the whole map)`);
     const byShard = new Map<number, K[]>();
     for (const key of keys) {
+      this.checkKey(key, what);
       const index = this.shardIndex(key);
       let group = byShard.get(index);
       if (group === undefined) byShard.set(index, (group = []));
@@ -495,7 +523,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
   ): Promise<T> {
     let outer: readonly HeldSection[] | undefined;
     let steps: PlanStep<K>[];
-    let covered: ReadonlySet<K> | null;
+    let covered: Covered<K>;
     try {
       this.checkAttached();
       if (options !== undefined) checkLockOptions(`${this.mapName}.${what}`, options);
@@ -515,11 +543,14 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       step.shard.sections.add(section);
       sections.push(section);
     };
+    let started = false;
+    // the acquisition failed: give back what it holds (once the body started, the Held does that)
     const giveBack = (error: unknown): never => {
+      if (started) throw error;
       for (let i = sections.length - 1; i >= 0; i--) {
         const section = sections[i]!;
         section.released = true;
-        steps[i]!.shard.sections.delete(section);
+        sectionsOf.get(section.table)?.delete(section);
         try {
           if (write) section.table.unlockWrite();
           else section.table.unlockRead();
@@ -531,6 +562,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       throw error;
     };
     const run = (): Promise<T> => {
+      started = true;
       const held = new SharedHeld<K>(steps.map((step) => step.shard), sections, covered, outer);
       let result: R | PromiseLike<R>;
       try {
@@ -557,7 +589,13 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       return Promise.reject(error);
     }
     if (blocked < 0) return run();
-    return this.acquireAll(steps, write, what, options, take, sections, blocked, run).catch(giveBack);
+    let waiting: Promise<T>;
+    try {
+      waiting = this.acquireAll(steps, write, what, options, take, sections, blocked, run);
+    } catch (error) {
+      waiting = Promise.reject(error);
+    }
+    return waiting.catch(giveBack);
   }
 
   /**
@@ -757,9 +795,9 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
 
   /** Runs fn as the claimer (no lock held), then stores the value, or publishes the failure. */
   private async compute(shard: Shard<K, V>, key: K, fn: (key: K) => V | Promise<V>, slot: number, owner: number): Promise<V> {
-    // fn runs as a section of this map for re-entry: a lock it asked of this map, or a
-    // getOrCompute of the same key, would wait for this very computation
-    const marker = new SharedSection<K>(shard.lock, [key], true, false);
+    // fn runs as a section of this map for re-entry (the marker holds no lock): a lock it asked
+    // of this map, or a getOrCompute of the same key, would wait for this very computation
+    const marker = new SharedSection<K>(shard.lock, [key], true);
     let value: V;
     holdBegins();
     try {
@@ -945,6 +983,7 @@ class Claims {
     // read it all, then check nothing changed meanwhile (a new claim reuses the slot)
     if (Atomics.load(this.words, at) !== seq + 1) return undefined;
     if (failure === undefined) {
+      // even the summary did not fit: the key is very long
       return { error: new Error(`${this.mapName}.getOrCompute: the computation in another thread failed (its error was too large to pass on)`) };
     }
     return sameValueZero(failure.key, key) ? { error: failure.error } : undefined;
@@ -965,14 +1004,19 @@ async function sliceWait(words: Int32Array, index: number, value: number): Promi
   clearTimeout(keepAlive);
 }
 
-/** The bytes of a failure for other threads: the key and the error, structured-cloned (or a summary of the error). */
+/**
+ * The bytes of a failure for other threads: the key and the error, structured-cloned; else (an
+ * error that does not clone, or too large) the key and an Error that says what it was.
+ */
 function failurePayload(label: string, key: unknown, error: unknown): Uint8Array {
   try {
-    return serializeValue(label, { key, error });
+    const payload = serializeValue(label, { key, error });
+    if (payload.length <= ERROR_BYTES) return payload;
   } catch {
-    const summary = error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
-    return serializeValue(label, { key, error: new Error(`${label}: the computation in another thread failed with ${summary.slice(0, 1000)}`) });
+    // summarized below
   }
+  const summary = error instanceof Error ? `${error.name}: ${error.message}` : describeValue(error);
+  return serializeValue(label, { key, error: new Error(`${label}: the computation in another thread failed with ${summary.slice(0, 500)}`) });
 }
 
 // ---- the two maps -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 // same shared memory.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConcurrentMapError, SafeMap, SafeMapError, ShardedMap, type SharedSafeMap, type SharedShardedMap } from '../../../lib/runtime/index.js';
+import { heldSectionsTracking } from '../../../lib/runtime/safe-map.js';
 import { TestWorker } from './harness.js';
 
 const started: TestWorker[] = [];
@@ -61,6 +62,19 @@ describe('options and handles', () => {
     expect(map.get('a')).toBe(1);
     expect(map.attachedThreads()).toEqual([0]);
     expect(String(map)).toBe('[object SharedSafeMap]');
+  });
+
+  it("two objects over the same memory in one thread know each other's sections", async () => {
+    const map = track(SafeMap.shared<string, number>());
+    const again = track(SafeMap.attach<string, number>(map.handle));
+    let release!: () => void;
+    const section = again.withLock('a', () => new Promise<void>((resolve) => (release = resolve)));
+    await null;
+    expect(() => map.set('a', 1)).toThrow(ConcurrentMapError); // not a wait for its own thread
+    map.set('b', 2);
+    release();
+    await section;
+    expect(again.get('b')).toBe(2);
   });
 
   it('is a Map: get, has, set, delete, size, iteration, clear, forEach', () => {
@@ -150,6 +164,22 @@ describe('in one thread: SafeMap semantics', () => {
     await expect(map.getOrCompute('z', () => map.update('z', () => 1) as never)).rejects.toThrow(expect.objectContaining({ code: 'ERR_LOCK_REENTRY' }));
   });
 
+  it('a section that waited and then throws releases its lock once: the next waiter gets it, no hold is left', async () => {
+    const map = track(ShardedMap.shared<string, number>({ shards: 2 }));
+    let release!: () => void;
+    const first = map.withLock(null, () => new Promise<void>((resolve) => (release = resolve)));
+    const second = map.withLock(['a', 'b', 'c'], () => {
+      throw new Error('boom');
+    });
+    const third = map.update('a', () => 5);
+    release();
+    await first;
+    await expect(second).rejects.toThrow('boom');
+    expect(await third).toBe(5);
+    expect(heldSectionsTracking().liveHolds).toBe(0);
+    map.set('b', 1); // nothing of this thread holds a lock any more
+  });
+
   it('a wait for the lock ends on timeout or abort (SafeMapError), the lock untouched', async () => {
     const map = track(SafeMap.shared<string, number>());
     let release!: () => void;
@@ -162,6 +192,7 @@ describe('in one thread: SafeMap semantics', () => {
     release();
     await section;
     expect(await map.update('b', () => 2)).toBe(2);
+    expect(heldSectionsTracking().liveHolds).toBe(0);
   });
 });
 
@@ -278,10 +309,41 @@ describe('a thread that dies', () => {
     expect(await waiting).toBe('taken over');
     expect(runs).toBe(1);
   });
+
+  it('a holder killed inside a store write (write flag left set): the lock is recovered once the layout checks out', async () => {
+    const map = track(SafeMap.shared<string, number>());
+    map.set('k', 1);
+    const holder = start(map.handle, 'die-mid-write', { key: 'k', damage: 'flag' });
+    await holder.until('held');
+    const waiting = map.update('k', (v) => (v ?? 0) + 1);
+    await holder.worker.terminate();
+    expect(await waiting).toBe(2);
+    map.set('j', 3); // the write flag was cleared: writes work
+    map.checkInvariants();
+  });
+
+  it('a holder that died leaving the store inconsistent: every waiter gets ERR_LOCK_OWNER_DIED naming the thread, never a hang', async () => {
+    const map = track(SafeMap.shared<string, number>());
+    map.set('k', 1);
+    const holder = start(map.handle, 'die-mid-write', { key: 'k', damage: 'count' });
+    const { threadId } = await holder.until<{ threadId: number }>('held');
+    const waiters = [map.update('k', () => 2), map.withReadLock(null, (view) => view.size)].map((p) => p.catch((error: unknown) => error as SafeMapError));
+    await holder.worker.terminate();
+    for (const error of await Promise.all(waiters)) {
+      expect(error).toBeInstanceOf(SafeMapError);
+      expect(error).toMatchObject({ code: 'ERR_LOCK_OWNER_DIED', message: expect.stringContaining(`SafeMap.shared: thread ${threadId} died holding the write lock`) });
+    }
+    expect(() => map.get('k')).toThrow(expect.objectContaining({ code: 'ERR_LOCK_OWNER_DIED' }));
+  });
 });
 
-describe('SafeMapError and ConcurrentMapError come from the one module', () => {
-  it('are the classes the runtime exports', () => {
-    expect(new SafeMapError('ERR_LOCK_OWNER_DIED', 'x').code).toBe('ERR_LOCK_OWNER_DIED');
+describe('plain operations wait a bounded time', () => {
+  it("a plain get while another thread's section holds the map times out after syncTimeout with ERR_LOCK_TIMEOUT naming the thread", async () => {
+    const map = track(SafeMap.shared<string, string>({ syncTimeout: 100, name: 'slow' }));
+    const holder = start(map.handle, 'hold-section', { key: 'k' });
+    const { threadId } = await holder.until<{ threadId: number }>('held');
+    expect(() => map.get('k')).toThrow(
+      expect.objectContaining({ code: 'ERR_LOCK_TIMEOUT', message: `SafeMap.shared 'slow'.get: timed out after 100 ms waiting for the read lock (thread ${threadId} holds the write lock)` }),
+    );
   });
 });

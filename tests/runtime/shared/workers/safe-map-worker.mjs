@@ -122,6 +122,18 @@ switch (task) {
     });
     break;
   }
+  case 'die-mid-write': {
+    // holds the map's lock and leaves its store as a thread killed inside a store write would:
+    // the write flag set (workerData.damage 'flag'), or the header's count wrong ('count')
+    void map.withLock(workerData.key, async () => {
+      const header = new Int32Array(handle.buffers[1], 0, 8);
+      if (workerData.damage === 'flag') Atomics.or(header, 3, 4); // hmap.flags |= hashWriting
+      else Atomics.add(header, 2, 5); // hmap.count += 5
+      parentPort.postMessage({ held: true, threadId });
+      await never;
+    });
+    break;
+  }
   case 'plain-set': {
     // a plain set, which waits for another thread's section on the shard
     const started = Date.now();
