@@ -1,7 +1,7 @@
 // The shared-memory maps against the ways threads share a map without them: operations per second
 // by thread count, on a 90/10 get/set mix.
 //
-//   npm run bench:shared-map                       about 2 minutes on 2 cores
+//   npm run bench:shared-map                       about 3 minutes on 2 cores
 //   npm run bench:shared-map -- --quick            a smoke run
 //   npm run bench:shared-map -- --threads 1,2,4    other thread counts (more than the cores time-slice)
 //   npm run bench:shared-map -- --sets 0           another share of sets, in percent (0: reads only,
