@@ -989,14 +989,38 @@ export class SectionView<K, V> implements SafeMapView<K, V> {
     return 'SafeMapView';
   }
 
-  /** Applies the section's writes to the map, all in one synchronous step. */
+  /**
+   * Applies the section's writes to the map, all in one synchronous step. A store write can fail
+   * (a shared map's MapFullError): the writes already applied are then undone, last first, so
+   * that the section's writes land all or none, and the error is thrown. (After a clear() there
+   * is nothing to undo to: the writes that follow it stay.)
+   */
   commit(): void {
     if (this.cleared) for (const store of this.allStores()) store.clear();
-    for (const [key, value] of this.pending) {
-      if (value === DELETED) this.storeOf(key).delete(key);
-      else this.storeOf(key).set(key, value);
+    // what each applied write replaced: [store, key, had it, its value]
+    const undo: [ViewStore<K, V>, K, boolean, V | undefined][] | undefined = this.cleared || this.pending.size < 2 ? undefined : [];
+    let applied = 0;
+    try {
+      for (const [key, value] of this.pending) {
+        const store = this.storeOf(key);
+        if (undo !== undefined) {
+          const had = store.has(key);
+          undo.push([store, key, had, had ? store.get(key) : undefined]);
+        }
+        if (value === DELETED) store.delete(key);
+        else store.set(key, value);
+        applied++;
+      }
+    } catch (error) {
+      for (let i = applied - 1; undo !== undefined && i >= 0; i--) {
+        const [store, key, had, old] = undo[i]!;
+        if (had) store.set(key, old as V);
+        else store.delete(key);
+      }
+      throw error;
+    } finally {
+      this.discard();
     }
-    this.discard();
   }
 
   discard(): void {

@@ -531,6 +531,13 @@ export class SharedRWLock {
 
   private acquireSync(acq: Acquisition, timeout: number, what: string): void {
     acq.sync = true;
+    // uncontended: no clock, no closure
+    try {
+      if (acq.write ? this.stepWrite(acq) : this.stepRead(acq)) return;
+    } catch (error) {
+      this.abandon(acq);
+      throw error;
+    }
     this.waitSync(acq, timeout, what, () => this.step(acq));
   }
 
@@ -669,7 +676,7 @@ export class SharedRWLock {
   unlockRead(): void {
     if (this.readers === 0) throw new Error(`${this.name}: unlockRead() without a read share held by this thread`);
     const words = this.space.words;
-    const me = this.space.participant();
+    const me = this.space.participant(); // (alive checked there only when the thread holds nothing)
     this.readers--;
     this.space.holds--;
     if (!me.alive) {

@@ -131,6 +131,21 @@ describe('in one thread: SafeMap semantics', () => {
     expect(await map.getOrCompute('h', () => 7)).toBe(7);
   });
 
+  it('a section whose commit does not fit (MapFullError) commits nothing: the writes applied before it are undone', async () => {
+    const map = track(SafeMap.shared<string, string>({ byteLength: 65_536, maxByteLength: 65_536 }));
+    map.set('a', 'small');
+    const full = map.withLock(['a', 'b', 'c'], (view) => {
+      view.set('a', 'x'.repeat(6000));
+      view.set('b', 'y'.repeat(6000));
+      view.set('c', 'z'.repeat(20_000));
+    });
+    await expect(full).rejects.toThrow(expect.objectContaining({ code: 'ERR_MAP_FULL', message: expect.stringContaining("no room to set key 'c'") }));
+    expect([...map]).toEqual([['a', 'small']]);
+    map.checkInvariants();
+    await map.update('b', () => 'fits'); // the lock was released
+    expect(map.get('b')).toBe('fits');
+  });
+
   it("misuse is loud: a plain write of a key this task's section holds, and re-entry, throw instead of deadlocking", async () => {
     const map = track(SafeMap.shared<string, number>({ name: 'hits' }));
     map.set('a', 1);
@@ -213,9 +228,9 @@ describe('across threads', () => {
     await stress(track(ShardedMap.shared<string, unknown>({ shards: 8 })), 4, 100_000);
   });
 
-  it('ShardedMap.shared with 8 workers and a single counter key contended by all', async () => {
+  it('ShardedMap.shared: 8 workers × 100 000 mixed operations, one counter key contended by all', async () => {
     const map = track(ShardedMap.shared<string, number>({ shards: 4 }));
-    const running = Array.from({ length: 8 }, (_, i) => start(map.handle, 'mixed', { ops: 12_500, counters: 1, seed: 99 + i }));
+    const running = Array.from({ length: 8 }, (_, i) => start(map.handle, 'mixed', { ops: 100_000, counters: 1, seed: 99 + i }));
     const reports = await Promise.all(running.map((w) => w.until<{ increments: number }>('done')));
     expect(map.get('c0')).toBe(reports.reduce((sum, report) => sum + report.increments, 0));
     map.checkInvariants();
