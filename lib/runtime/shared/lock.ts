@@ -303,11 +303,6 @@ export class SharedRWLock {
     return this.flag !== undefined && this.flagHeld;
   }
 
-  /** True once a writer died leaving the data it guards broken (every later attempt throws). */
-  get poisoned(): boolean {
-    return Atomics.load(this.space.words, this.base + STATE) === POISONED;
-  }
-
   /** Dead holders this lock recovered, over its life. */
   get recoveries(): number {
     return Atomics.load(this.space.words, this.base + RECOVERIES);

@@ -227,7 +227,12 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       // cleared, then the layout checked; a broken layout poisons the lock (lock.ts).
       lock.onOwnerDied = () => {
         store.resetWriteFlag();
-        store.checkInvariants();
+        try {
+          store.checkInvariants();
+        } catch (error) {
+          store.refuseReads(); // plain reads take no lock: they go to the poisoned lock instead
+          throw error;
+        }
       };
       let sections = sectionsOf.get(lock) as Set<SharedSection<K>> | undefined;
       if (sections === undefined) sectionsOf.set(lock, (sections = new Set()));
@@ -384,16 +389,13 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
     this.checkAttached();
     if (shard.lock.heldByThisThread === undefined) {
       for (let tries = 0; tries < OPTIMISTIC_READS; tries++) {
-        let value: T;
         try {
-          value = read();
+          return read();
         } catch (error) {
+          // (a store whose lock is poisoned refuses every read this way: the lock reports why)
           if (error instanceof ConcurrentMapError && error.code === 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE') continue;
           throw error;
         }
-        // a writer that died mid-write poisons the lock: its error, as the locked read would give
-        if (shard.lock.poisoned) break;
-        return value;
       }
     }
     return this.read(shard, what, read);
