@@ -945,16 +945,9 @@ class Claims {
   /** Under the shard's write lock: join a live claim of the hash, take over a dead one, or claim a slot. */
   decide(shard: number, hash: number, me: Participant): Decision {
     const words = this.words;
-    // a free slot, else a failed one (whose waiters may not all have read the failure yet)
-    let free = -1;
-    let failed = -1;
     for (let slot = 0; slot < CLAIMS; slot++) {
       const state = Atomics.load(words, this.at(slot, C_STATE));
-      if (state !== CLAIM_PENDING) {
-        if (state === CLAIM_FREE && free < 0) free = slot;
-        if (state === CLAIM_FAILED && failed < 0) failed = slot;
-        continue;
-      }
+      if (state !== CLAIM_PENDING) continue;
       if (words[this.at(slot, C_SHARD)] !== shard || words[this.at(slot, C_HASH)] !== hash) continue;
       const owner = Atomics.load(words, this.at(slot, C_OWNER));
       if (owner !== me.ownerId && this.space.participants.isAlive(owner)) {
@@ -967,11 +960,21 @@ class Claims {
       // the claimer died: take its claim over
       return this.claim(slot, shard, hash, me);
     }
-    if (free < 0) free = failed;
-    if (free < 0) return { kind: 'slots', seq: Atomics.load(words, this.space.extraBase + X_CLAIMS_FREED) };
-    return this.claim(free, shard, hash, me);
+    // A free slot, else a failed one (whose waiters may not all have read the failure yet). The
+    // slots are shared by every shard and this thread holds only its shard's lock: a thread
+    // deciding for another shard may take the same slot at the same time, so it is taken with
+    // compareExchange (two claims in one slot would lose one, and its key would be computed twice).
+    const seq = Atomics.load(words, this.space.extraBase + X_CLAIMS_FREED);
+    for (const from of [CLAIM_FREE, CLAIM_FAILED]) {
+      for (let slot = 0; slot < CLAIMS; slot++) {
+        if (Atomics.load(words, this.at(slot, C_STATE)) !== from) continue;
+        if (Atomics.compareExchange(words, this.at(slot, C_STATE), from, CLAIM_PENDING) === from) return this.claim(slot, shard, hash, me);
+      }
+    }
+    return { kind: 'slots', seq };
   }
 
+  /** Fills in a slot this thread has taken (its STATE is PENDING already, or taken over). */
   private claim(slot: number, shard: number, hash: number, me: Participant): Decision {
     const words = this.words;
     words[this.at(slot, C_SHARD)] = shard;
