@@ -920,8 +920,9 @@ type WaitAsync = (words: Int32Array, index: number, value: number, timeout?: num
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 /**
- * The table of computations in progress (getOrCompute's single flight across threads). A slot is
- * changed only under the write lock of the shard it names; its SEQ word is bumped at every change
+ * The table of computations in progress (getOrCompute's single flight across threads). A free
+ * slot is taken with compareExchange (deciders of different shards scan the same slots at once);
+ * after that it is changed only under the write lock of the shard it names; its SEQ word is bumped at every change
  * so that waiters (waitAsync on SEQ) wake. A claim names the key by a 32-bit hash: two keys with
  * the same hash share a flight, and the second then finds its key still absent and claims again.
  */
