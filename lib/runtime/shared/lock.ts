@@ -28,7 +28,8 @@
  * thread's read shares stack.
  *
  * Waiting: Atomics.wait (sync variants, bounded by a timeout; they throw rather than wait for a
- * hold of their own thread, which could never end) and Atomics.waitAsync (async variants: the
+ * hold of their own thread, which could never end, and before they block they give back the writer
+ * flags of this thread's async acquisitions still draining readers) and Atomics.waitAsync (async variants: the
  * main thread, and any caller that must not block its event loop). Every wait is cut in slices of
  * SLICE ms: each slice refreshes this thread's heartbeat and looks at the holder's liveness.
  *
@@ -114,6 +115,24 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 /** This thread's spaces, by the id in their header: attaching the same memory again reuses one. */
 const attached = new Map<string, LockSpace>();
+
+/**
+ * This thread's locks whose writer flag an asynchronous acquisition holds while it drains readers,
+ * not granted yet (no user code has run under it): what a synchronous wait gives back first.
+ */
+const pendingFlags = new Set<SharedRWLock>();
+
+/**
+ * Gives back the writer flags of this thread's asynchronous acquisitions that are still draining
+ * readers (they take them again when they wake). A synchronous wait calls it before it blocks: the
+ * thread it waits for may be blocked on one of those flags, and this thread's event loop, which
+ * would let the acquisition go on, is about to stop. Returns how many it gave back.
+ */
+function yieldPendingFlags(): number {
+  let given = 0;
+  for (const lock of [...pendingFlags]) if (lock.yieldPendingFlag()) given++;
+  return given;
+}
 
 /**
  * One SharedArrayBuffer of locks and participants, as this thread sees it. Obtain with
@@ -370,6 +389,7 @@ export class SharedRWLock {
     Atomics.store(words, this.base + OWNER_THREAD, threadId);
     this.flag = acq;
     this.flagHeld = false;
+    if (!acq.sync) pendingFlags.add(this);
     this.space.holds++;
     if (acq.counted) {
       acq.counted = false;
@@ -391,6 +411,27 @@ export class SharedRWLock {
     }
     acq.draining = false;
     this.flagHeld = true;
+    pendingFlags.delete(this);
+    return true;
+  }
+
+  /**
+   * Gives back the writer flag an asynchronous acquisition of this thread holds while it drains
+   * readers (see yieldPendingFlags); its wait wakes and takes the flag again. False when there is
+   * no such flag.
+   */
+  yieldPendingFlag(): boolean {
+    pendingFlags.delete(this);
+    const acq = this.flag;
+    if (acq === undefined || this.flagHeld || acq.sync) return false;
+    acq.draining = false;
+    acq.observed = 0;
+    try {
+      this.releaseFlag();
+    } catch {
+      // taken over while this thread was presumed dead: the acquisition simply tries again
+    }
+    this.wake(); // its waitAsync (on DRAIN_SEQ) ends and it steps again
     return true;
   }
 
@@ -410,6 +451,7 @@ export class SharedRWLock {
       Atomics.store(words, this.base + POISONED_BY, deadThread + 1);
       Atomics.store(words, this.base + STATE, POISONED);
       this.flag = undefined;
+      pendingFlags.delete(this);
       this.space.holds--;
       this.wake();
       throw this.poisonedError(cause);
@@ -458,6 +500,7 @@ export class SharedRWLock {
   private releaseFlag(): void {
     const words = this.space.words;
     const me = this.space.participant();
+    pendingFlags.delete(this);
     this.flag = undefined;
     this.flagHeld = false;
     this.space.holds--;
@@ -502,12 +545,36 @@ export class SharedRWLock {
       : 'threads hold read shares';
     return new SafeMapError(
       'ERR_LOCK_TIMEOUT',
-      `${this.name}.${what}: timed out after ${timeout} ms waiting for the ${write ? 'write' : 'read'} lock (${holder})`,
+      `${this.name}.${what}: timed out after ${timeout} ms waiting for the ${write ? 'write' : 'read'} lock (${holder})${this.ownHoldsNote(holder)}`,
+    );
+  }
+
+  /**
+   * For a timed-out synchronous wait: the locks this thread holds meanwhile (a section of one of its
+   * tasks, mid-flight). The thread that holds what it waited for may be waiting for one of them, and
+   * neither event loop can run until a wait ends: say so, and what to do instead.
+   */
+  private ownHoldsNote(holder: string): string {
+    const held: string[] = [];
+    for (const space of attached.values()) {
+      for (let i = 0; i < space.lockCount; i++) {
+        const lock = space.lock(i);
+        if (lock === this) continue;
+        if (lock.writeHeld) held.push(`${lock.name} (write lock)`);
+        else if (lock.readers > 0) held.push(`${lock.name} (read share)`);
+      }
+    }
+    if (held.length === 0) return '';
+    return (
+      `; this thread (${threadId}) holds a section on ${held.join(', ')} while it waits for ${this.name}, held by ${holder.startsWith('thread ') ? holder.replace(/ holds .*$/u, '') : 'readers in other threads'}: ` +
+      'if that thread waits for this one, neither event loop can run until a wait gives up. A plain (synchronous) operation must not ' +
+      'wait for another thread while a section of its own thread is open: use the async API (update, withLock, …) in tasks that may overlap sections'
     );
   }
 
   /** Throws instead of blocking for a hold of this thread's own, which could never end during the wait. */
   private refuseSelfWait(what: string, write: boolean): void {
+    if (this.flag !== undefined && !this.flagHeld && !this.flag.sync) this.yieldPendingFlag();
     if (this.flag !== undefined || (write && this.readers > 0)) {
       throw new SafeMapError(
         'ERR_LOCK_REENTRY',
@@ -541,23 +608,17 @@ export class SharedRWLock {
     this.waitSync(acq, timeout, what, () => this.step(acq));
   }
 
-  /**
-   * For a synchronous write of this thread while a task of it has the writer flag and waits for
-   * other threads' readers to leave: blocks until they have (none can come in: the flag is set),
-   * up to `timeout` ms. The flag stays the task's.
-   */
-  awaitReadersSync(timeout = this.space.syncTimeout, what = 'awaitReadersSync'): void {
-    const acq = this.flag;
-    if (acq === undefined) throw new Error(`${this.name}: awaitReadersSync() without the writer flag`);
-    if (this.flagHeld) return;
-    this.waitSync(acq, timeout, what, () => this.drained(acq));
-  }
-
   private waitSync(acq: Acquisition, timeout: number, what: string, step: () => boolean): void {
     const words = this.space.words;
     const deadline = Date.now() + timeout;
+    let yielded = false;
     try {
       while (!step()) {
+        if (!yielded) {
+          // before this thread's event loop stops: its pending acquisitions let go of their flags
+          yielded = true;
+          if (yieldPendingFlags() > 0) continue;
+        }
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw this.timeoutError(what, timeout, acq.write);
         const [index, value] = this.waitTarget(acq);
@@ -566,7 +627,7 @@ export class SharedRWLock {
         if (outcome === 'timed-out' && acq.draining) this.checkReaders();
       }
     } catch (error) {
-      if (acq.sync) this.abandon(acq); // (awaitReadersSync: the flag stays the task's)
+      this.abandon(acq);
       throw error;
     }
   }

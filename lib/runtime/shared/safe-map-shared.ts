@@ -7,9 +7,12 @@
  * (lock.ts): lock striping, as ShardedMap does in one thread. A key's shard is hashKey(key) with a
  * seed kept in the lock space, so every thread picks the same shard.
  *
- * - Plain get/has/size/iteration take the shard's read lock for the one operation; set/delete/clear
- *   its write lock (all synchronous: Atomics.wait, bounded by the option `syncTimeout`). A plain
- *   operation thus waits for another thread's section on its shard, and then runs after it: nothing
+ * - Plain get/has/size take no lock: a seqlock read of the shard's committed store (sections stage
+ *   their writes), tried again when it overlaps a write, under the read lock after a few tries.
+ *   Iteration takes the shard's read lock for each shard's copy; set/delete/clear its write lock
+ *   (all synchronous: Atomics.wait, bounded by the option `syncTimeout`; before it blocks, the
+ *   thread gives back the writer flags of its own acquisitions that are not granted yet). A plain
+ *   write thus waits for another thread's section on its shard, and then runs after it: nothing
  *   is lost, as with Go's RWMutex around a map. In the thread that holds a section, where a
  *   synchronous wait could never end, a plain read reads (the thread's section lets no other thread
  *   write), and a plain write throws SafeMap's "concurrent map writes" when a section of the thread
@@ -68,6 +71,9 @@ export interface SharedShardedMapOptions extends SharedSafeMapOptions {
   /** Number of shards, each a store with its own lock: a power of two from 1 to 1024, default 32. */
   shards?: number;
 }
+
+/** Lock-free tries of a plain read that met a write, before it takes the read lock. */
+const OPTIMISTIC_READS = 4;
 
 const livenessOptionKeys = ['maxThreads', 'lease', 'syncTimeout'] as const;
 const defaultShards = 32;
@@ -221,7 +227,12 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       // cleared, then the layout checked; a broken layout poisons the lock (lock.ts).
       lock.onOwnerDied = () => {
         store.resetWriteFlag();
-        store.checkInvariants();
+        try {
+          store.checkInvariants();
+        } catch (error) {
+          store.refuseReads(); // plain reads take no lock: they go to the poisoned lock instead
+          throw error;
+        }
       };
       let sections = sectionsOf.get(lock) as Set<SharedSection<K>> | undefined;
       if (sections === undefined) sectionsOf.set(lock, (sections = new Set()));
@@ -319,7 +330,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
     this.checkAttached();
     const mine = this.ownSectionOver(shard, key);
     if (mine !== undefined) this.concurrentWrite(op, key, mine);
-    const held = shard.lock.heldByThisThread;
+    const held = this.heldPastPending(shard);
     if (held === undefined) {
       shard.lock.writeLockSync(undefined, op);
       try {
@@ -333,10 +344,21 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       return this.concurrentWrite(op, key, 'another task');
     }
     for (const section of shard.sections) if (section.write && section.covers(key)) this.concurrentWrite(op, key, 'another task');
-    // A task of this thread has the shard's writer flag: the write goes in now, once the other
-    // threads' readers (which cannot wait for this thread) have left.
-    shard.lock.awaitReadersSync(undefined, op);
+    // A section of another task of this thread holds the shard's write lock (granted: its readers
+    // have left, and its writes are staged): the write goes in now, as in SafeMap.
     return write();
+  }
+
+  /**
+   * What this thread holds of the shard for a plain write, once an acquisition of the thread that
+   * has the writer flag but is not granted yet (it drains readers; no code of it has run) has given
+   * the flag back: the plain write goes first, the acquisition takes the flag again when it wakes.
+   */
+  private heldPastPending(shard: Shard<K, V>): 'write' | 'read' | undefined {
+    const held = shard.lock.heldByThisThread;
+    if (held !== 'write' || shard.lock.writeHeld) return held;
+    shard.lock.yieldPendingFlag();
+    return shard.lock.heldByThisThread;
   }
 
   /** Whether the current task's own section holds `key` of `shard` (as safe-map.ts' holderOf). */
@@ -356,20 +378,46 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
     throw new ConcurrentMapError('ERR_CONCURRENT_MAP_WRITES', { mapName: this.mapName, key, cause });
   }
 
+  /**
+   * Runs read() of the shard's committed store with no lock (the store's seqlock: a read that
+   * overlaps a write throws "concurrent map read and map write" instead of returning what it read,
+   * and every offset it follows is checked, so a grow or a freed bucket cannot mislead it); retried
+   * up to OPTIMISTIC_READS times, then read under the read lock. Sections stage their writes, so
+   * this is what SafeMap's plain get returns during another task's section: the committed state.
+   */
+  private peek<T>(shard: Shard<K, V>, what: string, read: () => T): T {
+    this.checkAttached();
+    if (shard.lock.heldByThisThread === undefined) {
+      for (let tries = 0; tries < OPTIMISTIC_READS; tries++) {
+        try {
+          return read();
+        } catch (error) {
+          // (a store whose lock is poisoned refuses every read this way: the lock reports why)
+          if (error instanceof ConcurrentMapError && error.code === 'ERR_CONCURRENT_MAP_READ_AND_MAP_WRITE') continue;
+          throw error;
+        }
+      }
+    }
+    return this.read(shard, what, read);
+  }
+
+  /** Entries, summed over the shards' counts with no lock (each count is one atomic word). */
   get size(): number {
+    this.checkAttached();
     let size = 0;
-    for (const shard of this.shards) size += this.read(shard, 'size', () => shard.store.size);
+    for (const shard of this.shards) size += shard.store.size;
     return size;
   }
 
+  /** The value for key: a lock-free read of the committed store (see peek). */
   get(key: K): V | undefined {
     const shard = this.shardFor(key);
-    return this.read(shard, 'get', () => shard.store.get(key));
+    return this.peek(shard, 'get', () => shard.store.get(key));
   }
 
   has(key: K): boolean {
     const shard = this.shardFor(key);
-    return this.read(shard, 'has', () => shard.store.has(key));
+    return this.peek(shard, 'has', () => shard.store.has(key));
   }
 
   /** Stores value for key (waiting for another thread's section on its shard; see the file's top). */
@@ -388,7 +436,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
   clear(): void {
     this.checkAttached();
     for (const shard of this.shards) {
-      if (shard.lock.heldByThisThread !== undefined) this.concurrentWrite('clear', undefined, this.ownSectionOver(shard, undefined) ?? 'another task');
+      if (this.heldPastPending(shard) !== undefined) this.concurrentWrite('clear', undefined, this.ownSectionOver(shard, undefined) ?? 'another task');
     }
     let taken = 0;
     try {
@@ -740,7 +788,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       if (typeof fn !== 'function') throw new TypeError(`${this.mapName}.getOrCompute: fn must be a function, got ${describeValue(fn)}`);
       if (options !== undefined) checkLockOptions(`${this.mapName}.getOrCompute`, options);
       const shard = this.shardFor(key);
-      const present = this.read(shard, 'getOrCompute', () => (shard.store.has(key) ? { value: shard.store.get(key) as V } : undefined));
+      const present = this.peek(shard, 'getOrCompute', () => (shard.store.has(key) ? { value: shard.store.get(key) as V } : undefined));
       if (present !== undefined) return Promise.resolve(present.value);
       this.refuseReentry('getOrCompute');
       if (options?.signal?.aborted === true) {
@@ -872,8 +920,9 @@ type WaitAsync = (words: Int32Array, index: number, value: number, timeout?: num
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 /**
- * The table of computations in progress (getOrCompute's single flight across threads). A slot is
- * changed only under the write lock of the shard it names; its SEQ word is bumped at every change
+ * The table of computations in progress (getOrCompute's single flight across threads). A free
+ * slot is taken with compareExchange (deciders of different shards scan the same slots at once);
+ * after that it is changed only under the write lock of the shard it names; its SEQ word is bumped at every change
  * so that waiters (waitAsync on SEQ) wake. A claim names the key by a 32-bit hash: two keys with
  * the same hash share a flight, and the second then finds its key still absent and claims again.
  */
@@ -897,16 +946,9 @@ class Claims {
   /** Under the shard's write lock: join a live claim of the hash, take over a dead one, or claim a slot. */
   decide(shard: number, hash: number, me: Participant): Decision {
     const words = this.words;
-    // a free slot, else a failed one (whose waiters may not all have read the failure yet)
-    let free = -1;
-    let failed = -1;
     for (let slot = 0; slot < CLAIMS; slot++) {
       const state = Atomics.load(words, this.at(slot, C_STATE));
-      if (state !== CLAIM_PENDING) {
-        if (state === CLAIM_FREE && free < 0) free = slot;
-        if (state === CLAIM_FAILED && failed < 0) failed = slot;
-        continue;
-      }
+      if (state !== CLAIM_PENDING) continue;
       if (words[this.at(slot, C_SHARD)] !== shard || words[this.at(slot, C_HASH)] !== hash) continue;
       const owner = Atomics.load(words, this.at(slot, C_OWNER));
       if (owner !== me.ownerId && this.space.participants.isAlive(owner)) {
@@ -919,11 +961,21 @@ class Claims {
       // the claimer died: take its claim over
       return this.claim(slot, shard, hash, me);
     }
-    if (free < 0) free = failed;
-    if (free < 0) return { kind: 'slots', seq: Atomics.load(words, this.space.extraBase + X_CLAIMS_FREED) };
-    return this.claim(free, shard, hash, me);
+    // A free slot, else a failed one (whose waiters may not all have read the failure yet). The
+    // slots are shared by every shard and this thread holds only its shard's lock: a thread
+    // deciding for another shard may take the same slot at the same time, so it is taken with
+    // compareExchange (two claims in one slot would lose one, and its key would be computed twice).
+    const seq = Atomics.load(words, this.space.extraBase + X_CLAIMS_FREED);
+    for (const from of [CLAIM_FREE, CLAIM_FAILED]) {
+      for (let slot = 0; slot < CLAIMS; slot++) {
+        if (Atomics.load(words, this.at(slot, C_STATE)) !== from) continue;
+        if (Atomics.compareExchange(words, this.at(slot, C_STATE), from, CLAIM_PENDING) === from) return this.claim(slot, shard, hash, me);
+      }
+    }
+    return { kind: 'slots', seq };
   }
 
+  /** Fills in a slot this thread has taken (its STATE is PENDING already, or taken over). */
   private claim(slot: number, shard: number, hash: number, me: Participant): Decision {
     const words = this.words;
     words[this.at(slot, C_SHARD)] = shard;

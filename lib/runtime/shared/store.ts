@@ -674,6 +674,16 @@ export class SharedStore<K extends SharedKey = SharedKey, V = unknown> {
     return wasSet;
   }
 
+  /**
+   * Leaves the sequence word odd for good, so that every later read throws "concurrent map read
+   * and map write" before it reads anything: the lock layer calls it when it poisons the lock that
+   * guards a layout a dead writer left broken, so that readers that take no lock go to the lock,
+   * which reports why.
+   */
+  refuseReads(): void {
+    if ((Atomics.load(this.i32, hWriteSeq) & 1) === 0) Atomics.add(this.i32, hWriteSeq, 1);
+  }
+
   // ---- lookup (mapaccess) --------------------------------------------------------------------
 
   private isSameSizeGrow(): boolean {

@@ -209,6 +209,35 @@ describe('waiting on the main thread', () => {
   });
 });
 
+describe('synchronous waits and this thread\'s pending acquisitions', () => {
+  it("a synchronous wait first gives back the writer flag of this thread's acquisition that still drains readers", async () => {
+    const { buffer, space, lock, extra } = setup();
+    const other = space.lock(1);
+    const worker = start(buffer, 'read-then-cross', { timeout: 1500 });
+    await worker.until('ready');
+    // the worker reads lock 0: this acquisition takes the flag and waits for the worker to leave
+    const pending = lock.writeLock();
+    expect(lock.heldByThisThread).toBe('write');
+    expect(lock.writeHeld).toBe(false);
+    Atomics.store(extra, 3, 1); // GO: the worker leaves lock 0 and asks it again, holding lock 1
+    Atomics.notify(extra, 3);
+    const started = performance.now();
+    // this blocks the event loop: without the flag given back, the worker would wait for it
+    // (1.5 s) while this thread waits for lock 1
+    other.writeLockSync(3000);
+    const waited = performance.now() - started;
+    other.unlockWrite();
+    const report = await worker.until<{ readMs: number; error: string | undefined }>('done');
+    expect(report.error).toBe(undefined);
+    expect(report.readMs).toBeLessThan(1000);
+    expect(waited).toBeLessThan(1000);
+    await pending; // it took the flag again when it woke, and got the lock
+    expect(lock.writeHeld).toBe(true);
+    lock.unlockWrite();
+    expect(lock.heldByThisThread).toBe(undefined);
+  });
+});
+
 describe('a holder that dies', () => {
   it('terminate() of a write holder: the waiter recovers the lock at once (its creator saw the exit)', async () => {
     const { buffer, lock } = setup();

@@ -353,12 +353,48 @@ describe('a thread that dies', () => {
 });
 
 describe('plain operations wait a bounded time', () => {
-  it("a plain get while another thread's section holds the map times out after syncTimeout with ERR_LOCK_TIMEOUT naming the thread", async () => {
+  it("a plain get during another thread's section reads the committed state at once; a plain set times out after syncTimeout naming the thread", async () => {
     const map = track(SafeMap.shared<string, string>({ syncTimeout: 100, name: 'slow' }));
+    map.set('k', 'committed');
     const holder = start(map.handle, 'hold-section', { key: 'k' });
     const { threadId } = await holder.until<{ threadId: number }>('held');
-    expect(() => map.get('k')).toThrow(
-      expect.objectContaining({ code: 'ERR_LOCK_TIMEOUT', message: `SafeMap.shared 'slow'.get: timed out after 100 ms waiting for the read lock (thread ${threadId} holds the write lock)` }),
+    const started = performance.now();
+    expect(map.get('k')).toBe('committed'); // the section's 'uncommitted' is staged in its view
+    expect(map.has('k')).toBe(true);
+    expect(map.size).toBe(1);
+    expect(performance.now() - started).toBeLessThan(50); // no lock, no wait
+    expect(() => map.set('k', 'plain')).toThrow(
+      expect.objectContaining({ code: 'ERR_LOCK_TIMEOUT', message: `SafeMap.shared 'slow'.set: timed out after 100 ms waiting for the write lock (thread ${threadId} holds the write lock)` }),
     );
+  });
+
+  it('two threads, each with a section on its own shard held across an await, each doing plain operations on the other\'s shard: gets succeed, sets end within syncTimeout with an error naming the cycle', async () => {
+    const map = track(ShardedMap.shared<string, string>({ shards: 2, syncTimeout: 400, name: 'cycle' }));
+    const keyOn = (shard: number): string => {
+      for (let i = 0; ; i++) if (map.shardOf(`key${i}`) === shard) return `key${i}`;
+    };
+    const keys = [keyOn(0), keyOn(1)];
+    map.set(keys[0]!, 'committed 0');
+    map.set(keys[1]!, 'committed 1');
+    const holding = new Int32Array(new SharedArrayBuffer(4));
+    const workers = [0, 1].map((i) => start(map.handle, 'cross-shard', { mine: keys[i], theirs: keys[1 - i], words: holding.buffer }));
+    const threads = workers.map((w) => w.threadId); // (-1 once a worker has exited)
+    const reports = await Promise.all(
+      workers.map((w) => w.until<{ got: string; gotMs: number; setMs: number; setError: { code: string; message: string } | undefined }>('done')),
+    );
+    for (const [i, report] of reports.entries()) {
+      expect(report.got).toBe(`committed ${1 - i}`); // the other section's staged write is not seen
+      expect(report.gotMs).toBeLessThan(100);
+      expect(report.setMs).toBeLessThan(2000); // bounded by syncTimeout (400 ms), never the 5 s default
+      if (report.setError !== undefined) {
+        expect(report.setError.code).toBe('ERR_LOCK_TIMEOUT');
+        expect(report.setError.message).toContain(`this thread (${threads[i]}) holds a section on ShardedMap.shared 'cycle' shard ${map.shardOf(keys[i]!)} (write lock)`);
+        expect(report.setError.message).toContain(`held by thread ${threads[1 - i]}`);
+        expect(report.setError.message).toContain('use the async API');
+      }
+    }
+    // both blocked at once: at least one gave up (the other may then have gone through)
+    expect(reports.some((report) => report.setError !== undefined)).toBe(true);
+    map.checkInvariants();
   });
 });

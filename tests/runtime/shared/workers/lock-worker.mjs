@@ -85,6 +85,28 @@ switch (task) {
     parentPort.postMessage({ done: true });
     break;
   }
+  case 'read-then-cross': {
+    // holds a read share of lock 0 and the write lock of lock 1; on GO, lets go of the share and
+    // asks lock 0 for another one synchronously (bounded), then releases lock 1
+    const other = space.lock(1);
+    lock.readLockSync();
+    other.writeLockSync();
+    parentPort.postMessage({ ready: true });
+    Atomics.wait(extra, GO, 0, 5000);
+    lock.unlockRead();
+    const started = performance.now();
+    let error;
+    try {
+      lock.readLockSync(workerData.timeout);
+      lock.unlockRead();
+    } catch (failure) {
+      error = failure.code;
+    }
+    const readMs = performance.now() - started;
+    other.unlockWrite();
+    parentPort.postMessage({ done: true, readMs, error });
+    break;
+  }
   case 'hold-write':
   case 'hold-read': {
     // Takes the lock, says so, and keeps it until GO is set (or it is terminated).

@@ -122,6 +122,30 @@ switch (task) {
     });
     break;
   }
+  case 'cross-shard': {
+    // a section on `mine` held across an await until both workers hold theirs (words[0] counts
+    // them), then, still inside it, a plain get and a plain set of `theirs` (the other's shard)
+    const { mine, theirs } = workerData;
+    let report;
+    await map.withLock(mine, async (view) => {
+      view.set(mine, `staged by ${threadId}`);
+      Atomics.add(words, 0, 1);
+      while (Atomics.load(words, 0) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      let started = performance.now();
+      const got = map.get(theirs);
+      const gotMs = performance.now() - started;
+      started = performance.now();
+      let setError;
+      try {
+        map.set(theirs, `plain set by ${threadId}`);
+      } catch (error) {
+        setError = { code: error.code, message: error.message };
+      }
+      report = { done: true, got, gotMs, setMs: performance.now() - started, setError };
+    });
+    parentPort.postMessage(report);
+    break;
+  }
   case 'die-mid-write': {
     // holds the map's lock and leaves its store as a thread killed inside a store write would:
     // the write flag set (workerData.damage 'flag'), or the header's count wrong ('count')
