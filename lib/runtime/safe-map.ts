@@ -114,6 +114,27 @@ export interface HeldSection {
   readonly write: boolean;
 }
 
+/**
+ * Refuses a lock asked for by a task that already holds a section of the same map (`owns` says
+ * which tables are the map's), which would wait for itself: SafeMapError ERR_LOCK_REENTRY naming
+ * `where` and how the task holds it. Returns the sections the current context holds (of other
+ * maps, or released). SafeMap, ShardedMap and their shared-memory forms all ask this.
+ */
+export function refuseOwnSection(where: string, owns: (table: object) => boolean, holding: string): readonly HeldSection[] | undefined {
+  const held = heldSections.getStore();
+  if (held === undefined) return undefined;
+  for (const section of held) {
+    if (!section.released && owns(section.table)) {
+      throw new SafeMapError(
+        'ERR_LOCK_REENTRY',
+        `${where}: called by a task that already holds a lock of this map (${holding}), which would wait for itself; ` +
+          "read and write through the section's view, or lock every key you need in one scope",
+      );
+    }
+  }
+  return held;
+}
+
 /*
  * The storage costs only while it can matter. On Node 20 an enabled AsyncLocalStorage keeps
  * promise hooks on for the whole process (an `await` costs about 2.7× more: docs/runtime.md,
@@ -421,19 +442,11 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
    * Returns the sections the current context holds (of other maps, or released).
    */
   private refuseReentry(what: string): readonly HeldSection[] | undefined {
-    const held = heldSections.getStore();
-    if (held === undefined) return undefined;
-    for (const section of held) {
-      if (!section.released && this.shards.some((shard) => shard.locks === section.table)) {
-        throw new SafeMapError(
-          'ERR_LOCK_REENTRY',
-          `${this.mapName}.${what}: called by a task that already holds a lock of this map (inside a section, ` +
-            'or holding a lock()/readLock() handle it has not released), which would wait for itself; ' +
-            'read and write through the section\'s view, or lock every key you need in one scope',
-        );
-      }
-    }
-    return held;
+    return refuseOwnSection(
+      `${this.mapName}.${what}`,
+      (table) => this.shards.some((shard) => shard.locks === table),
+      "inside a section, or holding a lock()/readLock() handle it has not released",
+    );
   }
 
   /** The tables and keys a scope locks, in lock order: shards ascending, keys by compareKeys. */

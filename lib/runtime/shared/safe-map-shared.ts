@@ -38,6 +38,7 @@ import {
   isThenable,
   nestedSections,
   noSections,
+  refuseOwnSection,
   sameValueZero,
   SectionView,
   waitWithin,
@@ -515,18 +516,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
 
   /** Refuses a lock asked for from inside a section of this map (it would wait for itself). */
   private refuseReentry(what: string): readonly HeldSection[] | undefined {
-    const held = heldSections.getStore();
-    if (held === undefined) return undefined;
-    for (const section of held) {
-      if (!section.released && this.shards.some((shard) => shard.lock === section.table)) {
-        throw new SafeMapError(
-          'ERR_LOCK_REENTRY',
-          `${this.mapName}.${what}: called by a task that already holds a lock of this map (inside a section), which would wait ` +
-            'for itself; read and write through the section\'s view, or lock every key you need in one scope',
-        );
-      }
-    }
-    return held;
+    return refuseOwnSection(`${this.mapName}.${what}`, (table) => this.shards.some((shard) => shard.lock === table), 'inside a section');
   }
 
   /**
