@@ -115,6 +115,36 @@ export interface HeldSection {
 }
 
 /**
+ * getOrCompute's single flight within one thread: joins the flight for key in `inflight`, or
+ * starts one with `start` (dropped from `inflight` once it settles). Every caller gets a promise
+ * of its own, so that a rejection nobody handles is reported, and its signal and timeout bound
+ * its own wait only. A caller whose signal is already aborted is refused before anything starts.
+ */
+export function joinFlight<K, V>(
+  inflight: Map<K, Promise<V>>,
+  key: K,
+  start: () => Promise<V>,
+  where: string,
+  options: LockOptions | undefined,
+): Promise<V> {
+  if (options?.signal?.aborted === true) {
+    throw new SafeMapError('ERR_LOCK_ABORTED', `${where}: aborted before waiting for the lock`, { cause: options.signal.reason });
+  }
+  let flight = inflight.get(key);
+  if (flight === undefined) {
+    const started = start();
+    flight = started;
+    inflight.set(key, started);
+    const settled = (): void => {
+      if (inflight.get(key) === started) inflight.delete(key);
+    };
+    started.then(settled, settled);
+  }
+  if (options === undefined || (options.signal === undefined && options.timeout === undefined)) return flight.then();
+  return waitWithin(flight, new WaitBound(where, options.signal, options.timeout));
+}
+
+/**
  * Refuses a lock asked for by a task that already holds a section of the same map (`owns` says
  * which tables are the map's), which would wait for itself: SafeMapError ERR_LOCK_REENTRY naming
  * `where` and how the task holds it. Returns the sections the current context holds (of other
@@ -576,24 +606,7 @@ export abstract class GuardedMap<K, V> implements Map<K, V> {
       const present = store.get(key);
       if (present !== undefined || store.has(key)) return Promise.resolve(present as V);
       this.refuseReentry('getOrCompute');
-      if (options?.signal?.aborted === true) {
-        throw new SafeMapError('ERR_LOCK_ABORTED', `${this.mapName}.getOrCompute: aborted before waiting for the lock`, {
-          cause: options.signal.reason,
-        });
-      }
-      let flight = this.inflight.get(key);
-      if (flight === undefined) {
-        const started = this.compute(key, fn);
-        flight = started;
-        this.inflight.set(key, started);
-        const settled = (): void => {
-          if (this.inflight.get(key) === started) this.inflight.delete(key);
-        };
-        started.then(settled, settled);
-      }
-      // a promise of its own for every caller, so that a rejection nobody handles is reported
-      if (options === undefined || (options.signal === undefined && options.timeout === undefined)) return flight.then();
-      return waitWithin(flight, new WaitBound(`${this.mapName}.getOrCompute`, options.signal, options.timeout));
+      return joinFlight(this.inflight, key, () => this.compute(key, fn), `${this.mapName}.getOrCompute`, options);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -30,18 +30,18 @@
  */
 import { ConcurrentMapError, heldKeyWriteCause, SafeMapError, type SectionHolder } from '../errors.js';
 import { hashKey, randomSeed } from '../hash.js';
-import { checkLockOptions, compareKeys, describeValue, WaitBound, type LockOptions } from '../locks.js';
+import { checkLockOptions, compareKeys, describeValue, type LockOptions } from '../locks.js';
 import {
   heldSections,
   holdBegins,
   holdEnds,
   isThenable,
+  joinFlight,
   nestedSections,
   noSections,
   refuseOwnSection,
   sameValueZero,
   SectionView,
-  waitWithin,
   type HeldSection,
   type LockScope,
   type SafeMapReadView,
@@ -781,21 +781,7 @@ abstract class SharedGuardedMap<K extends SharedKey, V> implements Map<K, V> {
       const present = this.peek(shard, 'getOrCompute', () => (shard.store.has(key) ? { value: shard.store.get(key) as V } : undefined));
       if (present !== undefined) return Promise.resolve(present.value);
       this.refuseReentry('getOrCompute');
-      if (options?.signal?.aborted === true) {
-        throw new SafeMapError('ERR_LOCK_ABORTED', `${this.mapName}.getOrCompute: aborted before waiting for the lock`, { cause: options.signal.reason });
-      }
-      let flight = this.inflight.get(key);
-      if (flight === undefined) {
-        const started = this.fly(shard, key, fn);
-        flight = started;
-        this.inflight.set(key, started);
-        const settled = (): void => {
-          if (this.inflight.get(key) === started) this.inflight.delete(key);
-        };
-        started.then(settled, settled);
-      }
-      if (options === undefined || (options.signal === undefined && options.timeout === undefined)) return flight.then();
-      return waitWithin(flight, new WaitBound(`${this.mapName}.getOrCompute`, options.signal, options.timeout));
+      return joinFlight(this.inflight, key, () => this.fly(shard, key, fn), `${this.mapName}.getOrCompute`, options);
     } catch (error) {
       return Promise.reject(error);
     }
