@@ -16,3 +16,4 @@ function section(title, command, args) {
 section('Racy application code: shared Maps updated across an await by concurrent tasks', 'maprace', ['examples/racy']);
 section('The same code, fixed', 'maprace', ['examples/fixed']);
 section('The race at run time: a Map loses updates, GoMap stops the race as Go does, SafeMap prevents it', 'node', ['examples/runtime/lost-update.js']);
+section('Across worker threads: a posted Map is a copy, GoMap.shared panics, ShardedMap.shared counts every hit', 'node', ['examples/runtime/shared-workers.js']);
