@@ -3,6 +3,7 @@
 // invalid). The built bin in a child process, as in maprace.test.ts.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importedMapState, importedMapVisits } from '../helpers/imported-map.js';
 import { makeProject, repoRoot, run } from '../helpers/run.js';
 
 const bin = path.join(repoRoot, 'dist/cli/bin.js');
@@ -21,19 +22,8 @@ const brokenFiles = (stderr: string, cwd: string, root: string) =>
     .sort();
 
 // A race that only type information shows: `visits` is a Map imported from another module.
-const stateModule = 'export const visits = new Map<string, number>();\n';
-const visitsModule = `import { visits } from './state.js';
-
-declare function audit(route: string): Promise<void>;
-
-export async function recordVisits(routes: readonly string[]): Promise<void> {
-  await Promise.all(routes.map(async (route) => {
-    const count = visits.get(route) ?? 0;
-    await audit(route);
-    visits.set(route, count + 1);
-  }));
-}
-`;
+const stateModule = importedMapState;
+const visitsModule = importedMapVisits;
 const compilerOptions = { strict: true, module: 'nodenext', noEmit: true };
 
 describe('.gitignore files, as git reads them', () => {

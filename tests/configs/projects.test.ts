@@ -4,6 +4,7 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importedMapState, importedMapVisits } from '../helpers/imported-map.js';
 import { makeProject, repoRoot, run } from '../helpers/run.js';
 
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
@@ -149,19 +150,8 @@ export async function recordVisits(routes: readonly string[]): Promise<void> {
 
 // A map known as a Map through its type only (imported from another module): found with types.
 const typedOnly = {
-  'src/state.ts': 'export const visits = new Map<string, number>();\n',
-  'src/visits.ts': `import { visits } from './state.js';
-
-declare function audit(route: string): Promise<void>;
-
-export async function recordVisits(routes: readonly string[]): Promise<void> {
-  await Promise.all(routes.map(async (route) => {
-    const count = visits.get(route) ?? 0;
-    await audit(route);
-    visits.set(route, count + 1);
-  }));
-}
-`,
+  'src/state.ts': importedMapState,
+  'src/visits.ts': importedMapVisits,
 };
 
 /** What `eslint --fix` made of the racy .ts file: the map a SafeMap, the section one update. */

@@ -3,6 +3,7 @@
 // `eslint` and `eslint-plugin-maprace` resolve from the project as they do in an installed app.
 import { copyFileSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
+import { importedMapState, importedMapVisits } from './imported-map.js';
 import { makeProject, repoRoot } from './run.js';
 
 /** The racy example files, relative to the workspace (and to examples/). */
@@ -14,19 +15,8 @@ export const racyFiles = readdirSync(path.join(repoRoot, 'examples/racy')).map((
  */
 export const importedMapFile = 'imported-map/visits.ts';
 const importedMapFiles = {
-  'imported-map/state.ts': 'export const visits = new Map<string, number>();\n',
-  [importedMapFile]: `import { visits } from './state.js';
-
-declare function audit(route: string): Promise<void>;
-
-export async function recordVisits(routes: readonly string[]): Promise<void> {
-  await Promise.all(routes.map(async (route) => {
-    const count = visits.get(route) ?? 0;
-    await audit(route);
-    visits.set(route, count + 1);
-  }));
-}
-`,
+  'imported-map/state.ts': importedMapState,
+  [importedMapFile]: importedMapVisits,
 };
 
 const tsconfig = JSON.stringify({
